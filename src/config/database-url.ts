@@ -1,0 +1,124 @@
+import { isAbsolute, resolve } from 'node:path';
+import { MalformedUrlError, UnsupportedSchemeError } from '../errors/multi-db.error.js';
+import { messages } from '../errors/messages.js';
+import { maskUrl } from './mask.js';
+
+/** The driver families a URL can select. */
+export type DriverName = 'postgresql' | 'mysql' | 'mariadb' | 'sqlite';
+
+const SCHEMES: Readonly<Record<string, DriverName>> = {
+  postgresql: 'postgresql',
+  postgres: 'postgresql',
+  mysql: 'mysql',
+  mariadb: 'mariadb',
+  sqlite: 'sqlite',
+};
+const SUPPORTED = ['postgresql://', 'postgres://', 'mysql://', 'mariadb://', 'sqlite://', '<scheme>+<anything>://'];
+export const SQLITE_MEMORY = ':memory:';
+
+/** What a database URL says, as MikroORM connection options. */
+export interface ParsedDatabaseUrl {
+  driver: DriverName;
+  /** The URL with its password masked, safe for messages and logs. */
+  maskedUrl: string;
+  /** The password, so that it can be scrubbed from driver messages. */
+  password: string | undefined;
+  /** Connection options for MikroORM (`host`, `port`, `user`, `password`, `dbName`, `schema`, `driverOptions`). */
+  options: Record<string, unknown>;
+  /** For a SQLite file: its absolute path (the folder is created before start-up). */
+  sqliteFile: string | undefined;
+}
+
+/**
+ * Parses a SQLAlchemy-style database URL. The scheme picks the driver (`+suffix` is ignored),
+ * SQLite paths follow SQLAlchemy (three slashes: relative to `rootPath`, four: absolute), and the
+ * query string passes through: `schema` to MikroORM, everything else to the driver's options.
+ */
+export function parseDatabaseUrl(key: string, url: string, rootPath: string): ParsedDatabaseUrl {
+  const maskedUrl = maskUrl(url);
+  const match = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/i.exec(url.trim());
+  if (!match) {
+    throw new MalformedUrlError(messages.malformedUrl(key, maskedUrl, "it does not start with 'scheme://'"), { key });
+  }
+  const scheme = (match[1] as string).toLowerCase();
+  const driver = SCHEMES[scheme.split('+')[0] as string];
+  if (!driver) {
+    throw new UnsupportedSchemeError(messages.unsupportedScheme(key, maskedUrl, scheme, SUPPORTED), { key });
+  }
+  const rest = match[2] as string;
+  return driver === 'sqlite'
+    ? parseSqlite(key, rest, maskedUrl, rootPath)
+    : parseServer(key, driver, `${scheme}://${rest}`, maskedUrl);
+}
+
+function parseSqlite(key: string, rest: string, maskedUrl: string, rootPath: string): ParsedDatabaseUrl {
+  const [pathPart = '', query = ''] = rest.split('?', 2);
+  if (pathPart !== '' && !pathPart.startsWith('/')) {
+    const reason =
+      "a SQLite URL has no host: use 'sqlite:///relative/file.db', 'sqlite:////absolute/file.db' or 'sqlite://' for memory";
+    throw new MalformedUrlError(messages.malformedUrl(key, maskedUrl, reason), { key });
+  }
+  const path = decodeURIComponent(pathPart.slice(1));
+  const inMemory = path === '' || path === SQLITE_MEMORY;
+  const file = inMemory ? undefined : isAbsolute(path) ? path : resolve(rootPath, path);
+  return {
+    driver: 'sqlite',
+    maskedUrl,
+    password: undefined,
+    options: { dbName: file ?? SQLITE_MEMORY, ...queryOptions(new URLSearchParams(query)) },
+    sqliteFile: file,
+  };
+}
+
+function parseServer(key: string, driver: DriverName, url: string, maskedUrl: string): ParsedDatabaseUrl {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new MalformedUrlError(messages.malformedUrl(key, maskedUrl, 'it cannot be parsed'), { key });
+  }
+  if (!parsed.hostname) {
+    throw new MalformedUrlError(messages.malformedUrl(key, maskedUrl, 'it names no host'), { key });
+  }
+  const dbName = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
+  if (!dbName || dbName.includes('/')) {
+    throw new MalformedUrlError(
+      messages.malformedUrl(key, maskedUrl, 'it names no database (the path after the host)'),
+      { key },
+    );
+  }
+  if (parsed.port && !/^\d+$/.test(parsed.port)) {
+    throw new MalformedUrlError(messages.malformedUrl(key, maskedUrl, `port '${parsed.port}' is not a number`), {
+      key,
+    });
+  }
+  const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
+  const options: Record<string, unknown> = {
+    host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
+    dbName,
+    ...queryOptions(parsed.searchParams),
+  };
+  if (parsed.port) options.port = Number(parsed.port);
+  if (parsed.username) options.user = decodeURIComponent(parsed.username);
+  if (password !== undefined) options.password = password;
+  return { driver, maskedUrl, password, options, sqliteFile: undefined };
+}
+
+/** `schema` is MikroORM's own option; every other parameter goes to the driver, numbers and booleans typed. */
+function queryOptions(params: URLSearchParams): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const driverOptions: Record<string, unknown> = {};
+  for (const [name, value] of params) {
+    if (name === 'schema') out.schema = value;
+    else driverOptions[name] = coerce(value);
+  }
+  if (Object.keys(driverOptions).length > 0) out.driverOptions = driverOptions;
+  return out;
+}
+
+function coerce(value: string): unknown {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  if (/^-?\d+(\.\d+)?$/.test(value)) return Number(value);
+  return value;
+}

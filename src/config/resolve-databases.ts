@@ -1,0 +1,94 @@
+import { InvalidOptionsError } from '../errors/multi-db.error.js';
+import { messages } from '../errors/messages.js';
+import type { DatabaseOptions, MikroOrmOptions, MultiDbModuleOptions } from '../multi-db.options.js';
+import { type DriverName, parseDatabaseUrl } from './database-url.js';
+
+export const DEFAULT_KEY = 'default';
+const KEY_PATTERN = /^[A-Za-z][A-Za-z0-9_-]*$/;
+
+/** One configured database, validated and merged, before its ORM starts. */
+export interface ResolvedDatabase {
+  key: string;
+  driver: DriverName;
+  maskedUrl: string;
+  /** Secrets to scrub from any driver message about this database. */
+  secrets: string[];
+  sqliteFile: string | undefined;
+  /** MikroORM options without `driver` resolution and entities. */
+  options: MikroOrmOptions & Record<string, unknown>;
+}
+
+/** Validates `databases` and merges common, URL and per-database options; keys come back `default` first. */
+export function resolveDatabases(options: MultiDbModuleOptions): ResolvedDatabase[] {
+  const map = normaliseDatabases((options as Partial<MultiDbModuleOptions> | undefined)?.databases);
+  const rootPath = options.rootPath ?? process.cwd();
+  const keys = Object.keys(map);
+  const ordered = [DEFAULT_KEY, ...keys.filter((k) => k !== DEFAULT_KEY)];
+  return ordered.map((key) => resolveOne(key, map[key], options.common ?? {}, rootPath));
+}
+
+function normaliseDatabases(databases: unknown): Record<string, unknown> {
+  if (databases === undefined || databases === null) throw new InvalidOptionsError(messages.databasesMissing());
+  if (typeof databases === 'string') return { [DEFAULT_KEY]: databases };
+  if (typeof databases !== 'object' || Array.isArray(databases)) {
+    throw new InvalidOptionsError(messages.databasesWrongType(describe(databases)));
+  }
+  const keys = Object.keys(databases);
+  if (keys.length === 0) throw new InvalidOptionsError(messages.databasesEmpty());
+  if (!keys.includes(DEFAULT_KEY)) throw new InvalidOptionsError(messages.defaultMissing(keys));
+  for (const key of keys) {
+    if (!KEY_PATTERN.test(key)) throw new InvalidOptionsError(messages.invalidKey(key), { key });
+  }
+  return databases as Record<string, unknown>;
+}
+
+function resolveOne(key: string, value: unknown, common: MikroOrmOptions, rootPath: string): ResolvedDatabase {
+  const own = toDatabaseOptions(key, value);
+  const { url, ...explicit } = own;
+  const parsed = parseDatabaseUrl(key, url, rootPath);
+  const merged = mergeOptions(
+    mergeOptions(common as Record<string, unknown>, parsed.options),
+    explicit as Record<string, unknown>,
+  );
+  merged.contextName = key;
+  merged.discovery = { warnWhenNoEntities: false, ...(merged.discovery as object | undefined) };
+  const secrets = [parsed.password, typeof merged.password === 'string' ? merged.password : undefined];
+  return {
+    key,
+    driver: parsed.driver,
+    maskedUrl: parsed.maskedUrl,
+    secrets: secrets.filter((s): s is string => typeof s === 'string' && s.length > 0),
+    sqliteFile: parsed.sqliteFile,
+    options: merged,
+  };
+}
+
+function toDatabaseOptions(key: string, value: unknown): DatabaseOptions {
+  if (typeof value === 'string') return { url: value };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidOptionsError(messages.databaseWrongType(key, describe(value)), { key });
+  }
+  const url = (value as { url?: unknown }).url;
+  if (typeof url !== 'string' || url.trim() === '') throw new InvalidOptionsError(messages.urlMissing(key), { key });
+  return value as DatabaseOptions;
+}
+
+/** Later wins; plain-object values (pool, driverOptions, discovery, …) merge one level deep. */
+function mergeOptions(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [name, value] of Object.entries(over)) {
+    const prev = out[name];
+    out[name] = isPlainObject(prev) && isPlainObject(value) ? { ...prev, ...value } : value;
+  }
+  return out;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}

@@ -1,0 +1,98 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { type EntityManager, type EntityRepository, type MikroORM, RequestContext } from '@mikro-orm/core';
+import { DEFAULT_KEY } from './config/resolve-databases.js';
+import { runInRequestContext } from './context/request-context.js';
+import type { EntityRegistry } from './entities/entity-registry.js';
+import { UnknownDatabaseError } from './errors/multi-db.error.js';
+import { MULTIDB_DATABASES } from './multi-db.constants.js';
+import type { EntityLike } from './multi-db.options.js';
+import { closeAll, type Database } from './orm/start-databases.js';
+import { createSchema, dropSchema } from './orm/schema-tools.js';
+
+/** What start-up hands to DbService: the started databases and the entity registry. */
+export interface StartedDatabases {
+  readonly databases: readonly Database[];
+  readonly registry: EntityRegistry;
+}
+
+/** Owns one MikroORM per configured database and routes every entity to its own. */
+@Injectable()
+export class DbService implements OnApplicationShutdown {
+  readonly #logger = new Logger('MultiDbModule');
+  readonly #byKey: ReadonlyMap<string, Database>;
+  readonly #registry: EntityRegistry;
+  readonly #entityManagers: readonly EntityManager[];
+  #closing: Promise<void> | undefined;
+
+  constructor(@Inject(MULTIDB_DATABASES) started: StartedDatabases) {
+    this.#byKey = new Map(started.databases.map((db) => [db.config.key, db]));
+    this.#registry = started.registry;
+    this.#entityManagers = started.databases.map((db) => db.orm.em);
+  }
+
+  /** The configured database keys, `default` first. */
+  get keys(): string[] {
+    return [...this.#byKey.keys()];
+  }
+
+  /** A database's MikroORM instance. */
+  orm(key: string = DEFAULT_KEY): MikroORM {
+    return this.#database(key).orm;
+  }
+
+  /** A database's EntityManager: the current request context's fork inside one, the global one outside. */
+  em(key: string = DEFAULT_KEY): EntityManager {
+    const { orm } = this.#database(key);
+    return RequestContext.getEntityManager(key) ?? orm.em;
+  }
+
+  /** The key of the database an entity lives in. */
+  databaseOf(entity: EntityLike): string {
+    return this.#registry.keyOf(entity);
+  }
+
+  /** The EntityManager of the entity's own database. */
+  emFor(entity: EntityLike): EntityManager {
+    return this.em(this.databaseOf(entity));
+  }
+
+  /** The repository of an entity, bound to its own database. */
+  getRepository<T extends object>(entity: EntityLike): EntityRepository<T> {
+    return this.emFor(entity).getRepository(entity as never) as EntityRepository<T>;
+  }
+
+  /** Creates the missing tables of the given databases (all when none given); existing tables and rows are kept. */
+  async createAll(...keys: string[]): Promise<void> {
+    await Promise.all(this.#select(keys).map((db) => createSchema(db.orm)));
+  }
+
+  /** Drops the registered entities' tables of the given databases (all when none given), nothing else. */
+  async dropAll(...keys: string[]): Promise<void> {
+    await Promise.all(this.#select(keys).map((db) => dropSchema(db.orm)));
+  }
+
+  /** Runs `fn` in one fresh request context over all databases (queue workers, cron jobs, scripts). */
+  runInContext<T>(fn: () => T): T {
+    return runInRequestContext(this.#entityManagers, fn);
+  }
+
+  /** Closes every database; safe to call more than once. Also runs on application shutdown. */
+  close(): Promise<void> {
+    this.#closing ??= closeAll([...this.#byKey.values()], this.#logger);
+    return this.#closing;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.close();
+  }
+
+  #database(key: string): Database {
+    const db = this.#byKey.get(key);
+    if (!db) throw new UnknownDatabaseError(key, this.keys);
+    return db;
+  }
+
+  #select(keys: readonly string[]): Database[] {
+    return keys.length === 0 ? [...this.#byKey.values()] : [...new Set(keys)].map((key) => this.#database(key));
+  }
+}

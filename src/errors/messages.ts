@@ -1,0 +1,46 @@
+/**
+ * Every user-facing message in one place: each names what is wrong (database key, entity)
+ * and says how to fix it. URLs reaching this file are already masked.
+ */
+const list = (keys: readonly string[]): string => keys.map((k) => `'${k}'`).join(', ');
+
+export const messages = {
+  databasesMissing: (): string =>
+    "MultiDbModule: the 'databases' option is missing. Pass a URL string or a map of database keys to URLs, e.g. { databases: { default: 'sqlite:///data/app.db' } }.",
+  databasesWrongType: (got: string): string =>
+    `MultiDbModule: 'databases' must be a URL string or an object mapping database keys to URLs or option objects, got ${got}.`,
+  databasesEmpty: (): string =>
+    "MultiDbModule: 'databases' is empty. Configure at least the 'default' database, e.g. { databases: { default: 'sqlite:///data/app.db' } }.",
+  defaultMissing: (keys: readonly string[]): string =>
+    `MultiDbModule: no 'default' database is configured (configured keys: ${list(keys)}). Add a 'default' key: entities without 'static __database__' live there.`,
+  databaseWrongType: (key: string, got: string): string =>
+    `Database '${key}': expected a URL string or an options object with a 'url', got ${got}.`,
+  urlMissing: (key: string): string =>
+    `Database '${key}': its options object has no 'url'. Add one, e.g. { url: 'postgresql://user:password@host:5432/name' }.`,
+  malformedUrl: (key: string, url: string, reason: string): string =>
+    `Database '${key}': malformed URL '${url}': ${reason}. Expected the form scheme://user:password@host:port/database (see the URL table in the README).`,
+  unsupportedScheme: (key: string, url: string, scheme: string, supported: readonly string[]): string =>
+    `Database '${key}': unsupported URL scheme '${scheme}' in '${url}'. Supported schemes: ${supported.join(', ')}.`,
+  invalidKey: (key: string): string =>
+    `Database key '${key}' is not valid: use letters, digits, '_' and '-' only, starting with a letter.`,
+  driverNotInstalled: (key: string, pkg: string, version: string): string =>
+    `Database '${key}' needs the driver package '${pkg}', which is not installed. Install it with: npm install ${pkg}@${version}`,
+  entityUnknownDatabase: (entity: string, key: string, keys: readonly string[]): string =>
+    `Entity '${entity}' declares __database__ = '${key}', but no database '${key}' is configured (configured keys: ${list(keys)}). Add '${key}' to 'databases' or change the entity's __database__.`,
+  entityInvalidDatabase: (entity: string, got: string): string =>
+    `Entity '${entity}': __database__ must be a non-empty string naming a configured database key, got ${got}.`,
+  crossDatabaseRelation: (entity: string, key: string, property: string, target: string, targetKey: string): string =>
+    `Entity '${entity}' (database '${key}') has relation '${property}' to '${target}', which lives in database '${targetKey}'. Relations cannot cross databases: store the id as a plain property and load it through that database's repository.`,
+  unknownKey: (key: string, keys: readonly string[]): string =>
+    `Unknown database key '${key}'. Configured keys: ${list(keys)}. Add it to MultiDbModule's 'databases' option or use one of those keys.`,
+  undeclaredKeys: (keys: readonly string[], configured: readonly string[]): string =>
+    `MultiDbModule.setupAsync declared databaseKeys ${list(keys)} that the options factory did not configure (configured keys: ${list(configured)}). Configure them in the factory's 'databases' or remove them from 'databaseKeys'.`,
+  unregisteredEntity: (entity: string, keys: readonly string[]): string =>
+    `Entity '${entity}' is not registered with any database (configured keys: ${list(keys)}). Add it to MultiDbModule.setup({ entities }) or to MultiDbModule.forFeature([...]).`,
+  connectionFailed: (key: string, url: string, reason: string): string =>
+    `Database '${key}' (${url}) could not be reached at start-up: ${reason}. Check that the server is running and the URL is right.`,
+  initFailed: (key: string, url: string, reason: string): string =>
+    `Database '${key}' (${url}) failed to initialise: ${reason}`,
+  notReady: (): string =>
+    'DbService is not ready: it is used before MultiDbModule finished starting, or after close().',
+} as const;

@@ -1,0 +1,35 @@
+export { MultiDbModule, MultiDbFeatureModule } from './multi-db.module.js';
+export type { MultiDbSetupOptions, MultiDbSetupAsyncOptions } from './multi-db.module-definition.js';
+export type {
+  DatabaseOptions,
+  EntityLike,
+  MigrationOptions,
+  MikroOrmOptions,
+  MultiDbModuleExtras,
+  MultiDbModuleOptions,
+} from './multi-db.options.js';
+export { DbService } from './db.service.js';
+export { MultiDbMiddleware } from './context/multi-db.middleware.js';
+export {
+  getEntityManagerToken,
+  getOrmToken,
+  getRepositoryToken,
+  InjectEntityManager,
+  InjectOrm,
+  InjectRepository,
+} from './multi-db.tokens.js';
+export { DATABASE_PROPERTY, databaseKeyOf, inDatabase } from './entities/database-key.js';
+export { maskUrl } from './config/mask.js';
+export { parseDatabaseUrl, type DriverName, type ParsedDatabaseUrl } from './config/database-url.js';
+export { MULTIDB_MODULE_OPTIONS } from './multi-db.constants.js';
+export {
+  DatabaseConnectionError,
+  DriverNotInstalledError,
+  EntityDatabaseError,
+  InvalidOptionsError,
+  MalformedUrlError,
+  MultiDbError,
+  UnknownDatabaseError,
+  UnregisteredEntityError,
+  UnsupportedSchemeError,
+} from './errors/multi-db.error.js';

@@ -1,0 +1,62 @@
+import {
+  type DynamicModule,
+  Inject,
+  type MiddlewareConsumer,
+  Module,
+  type NestModule,
+  RequestMethod,
+} from '@nestjs/common';
+import { MultiDbMiddleware } from './context/multi-db.middleware.js';
+import { MULTIDB_FEATURE_ENTITIES, MULTIDB_MODULE_OPTIONS } from './multi-db.constants.js';
+import {
+  ConfigurableMultiDbModule,
+  type MultiDbSetupAsyncOptions,
+  type MultiDbSetupOptions,
+} from './multi-db.module-definition.js';
+import type { EntityLike, MultiDbModuleOptions } from './multi-db.options.js';
+import { createRepositoryProviders, tokensOf, withRootProviders } from './multi-db.providers.js';
+
+/** Repositories of a feature module's entities; the entities join their databases before start-up. */
+@Module({})
+export class MultiDbFeatureModule {}
+
+/**
+ * Several databases in one Nest application: one MikroORM per key, every entity in the database
+ * its `static __database__` names.
+ */
+@Module({})
+export class MultiDbModule extends ConfigurableMultiDbModule implements NestModule {
+  constructor(@Inject(MULTIDB_MODULE_OPTIONS) private readonly options: MultiDbModuleOptions) {
+    super();
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    if (this.options.requestContext === false) return;
+    consumer.apply(MultiDbMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+  }
+
+  /** Configures the databases from a static options object. */
+  static override setup(options: MultiDbSetupOptions): DynamicModule {
+    const databases = options.databases;
+    const keys = typeof databases === 'object' && databases !== null ? Object.keys(databases) : [];
+    return withRootProviders(super.setup(options), keys, options.entities ?? []);
+  }
+
+  /**
+   * Configures the databases from a factory, class or existing provider (e.g. with `ConfigService`).
+   * Keys other than `default` need `databaseKeys` for their `@InjectOrm` / `@InjectEntityManager` tokens.
+   */
+  static override setupAsync(options: MultiDbSetupAsyncOptions): DynamicModule {
+    return withRootProviders(super.setupAsync(options), options.databaseKeys ?? [], []);
+  }
+
+  /** Registers entities from a feature module and provides their repositories for `@InjectRepository`. */
+  static forFeature(entities: EntityLike[]): DynamicModule {
+    const repositories = createRepositoryProviders(entities);
+    return {
+      module: MultiDbFeatureModule,
+      providers: [{ provide: MULTIDB_FEATURE_ENTITIES, useValue: [...entities] }, ...repositories],
+      exports: tokensOf(repositories),
+    };
+  }
+}

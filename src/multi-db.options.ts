@@ -1,0 +1,72 @@
+import type { AnyEntity, EntityClass, EntitySchema, Options } from '@mikro-orm/core';
+
+/** An entity in any MikroORM style: a (decorated) class, a `defineEntity` result or an `EntitySchema`. */
+export type EntityLike = EntityClass<AnyEntity> | EntitySchema<any, any>;
+
+/** MikroORM options we accept per database or in `common`; `contextName` and `entities` are ours to set. */
+export type MikroOrmOptions = Omit<Partial<Options>, 'contextName' | 'entities' | 'entitiesTs'>;
+
+/** One database: its URL plus any MikroORM option (pool, debug, naming strategy, …). */
+export interface DatabaseOptions extends MikroOrmOptions {
+  /**
+   * SQLAlchemy-style URL; the scheme picks the driver: `postgresql://`, `mysql://`, `mariadb://`,
+   * `sqlite:///relative.db`, `sqlite:////absolute.db`, `sqlite://` (in memory). `+suffix` is ignored.
+   */
+  url: string;
+}
+
+/** Per-database migration settings (applied by the migrations feature). */
+export interface MigrationOptions {
+  /**
+   * Folder holding one sub-folder of migrations per database key (`<directory>/<key>/`).
+   * @default 'migrations'
+   */
+  directory?: string;
+}
+
+/** Options of `MultiDbModule.setup()` (and what a `setupAsync()` factory returns). */
+export interface MultiDbModuleOptions {
+  /**
+   * The databases: one URL (shorthand for `{ default: url }`) or a map of key → URL or options.
+   * The key `default` is required.
+   */
+  databases: string | Record<string, string | DatabaseOptions>;
+  /**
+   * MikroORM options applied to every database; a database's own options win.
+   * @default {}
+   */
+  common?: MikroOrmOptions;
+  /**
+   * Entities of any database; each goes to the database its `static __database__` names (`'default'` when absent).
+   * @default []
+   */
+  entities?: EntityLike[];
+  /** Migration settings; database `key` keeps its migrations in `<directory>/<key>/`. */
+  migrationOptions?: MigrationOptions;
+  /**
+   * Base folder for relative SQLite paths (`sqlite:///data/app.db`).
+   * @default process.cwd()
+   */
+  rootPath?: string;
+  /**
+   * Run every HTTP request in one MikroORM request context covering all databases.
+   * @default true
+   */
+  requestContext?: boolean;
+}
+
+/** Options only the module definition reads (not passed to the options provider). */
+export interface MultiDbModuleExtras {
+  /**
+   * Register the module globally, so DbService and the injection tokens are available everywhere.
+   * @default true
+   */
+  isGlobal?: boolean;
+  /**
+   * `setupAsync` only: database keys (besides `default`) whose `@InjectOrm(key)` / `@InjectEntityManager(key)`
+   * tokens must exist. The keys are otherwise known only once the factory has run, after Nest has
+   * fixed the providers; a declared key the factory does not configure stops start-up.
+   * @default []
+   */
+  databaseKeys?: string[];
+}

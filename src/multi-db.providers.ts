@@ -1,0 +1,81 @@
+import type { DynamicModule, Provider } from '@nestjs/common';
+import { ModulesContainer } from '@nestjs/core';
+import { DEFAULT_KEY, resolveDatabases } from './config/resolve-databases.js';
+import { MultiDbMiddleware } from './context/multi-db.middleware.js';
+import { EntityRegistry } from './entities/entity-registry.js';
+import { DbService, type StartedDatabases } from './db.service.js';
+import { InvalidOptionsError } from './errors/multi-db.error.js';
+import { messages } from './errors/messages.js';
+import { MULTIDB_DATABASES, MULTIDB_FEATURE_ENTITIES, MULTIDB_MODULE_OPTIONS } from './multi-db.constants.js';
+import type { EntityLike, MultiDbModuleOptions } from './multi-db.options.js';
+import { getEntityManagerToken, getOrmToken, getRepositoryToken } from './multi-db.tokens.js';
+import { startDatabases } from './orm/start-databases.js';
+
+/**
+ * Completes the builder's definition with start-up, DbService, the middleware and the tokens of
+ * the declared keys and entities, and exports what users inject.
+ */
+export function withRootProviders(
+  definition: DynamicModule,
+  keys: readonly string[],
+  entities: readonly EntityLike[],
+): DynamicModule {
+  const declared = [...new Set([DEFAULT_KEY, ...keys])];
+  const injectable = [...declared.flatMap(createKeyProviders), ...createRepositoryProviders(entities)];
+  const startup: Provider = {
+    provide: MULTIDB_DATABASES,
+    useFactory: (options: MultiDbModuleOptions, modules: ModulesContainer) => startAll(options, modules, declared),
+    inject: [MULTIDB_MODULE_OPTIONS, ModulesContainer],
+  };
+  return {
+    ...definition,
+    providers: [...(definition.providers ?? []), startup, DbService, MultiDbMiddleware, ...injectable],
+    exports: [...(definition.exports ?? []), DbService, ...tokensOf(injectable)],
+  };
+}
+
+/** The tokens of factory providers, for a module's `exports`. */
+export function tokensOf(providers: readonly Provider[]): string[] {
+  return providers.map((p) => (p as { provide: string }).provide);
+}
+
+/** `@InjectOrm(key)` and `@InjectEntityManager(key)` for one key. */
+function createKeyProviders(key: string): Provider[] {
+  return [
+    { provide: getOrmToken(key), useFactory: (db: DbService) => db.orm(key), inject: [DbService] },
+    // the global EntityManager: a singleton that resolves the current request context on every call
+    { provide: getEntityManagerToken(key), useFactory: (db: DbService) => db.orm(key).em, inject: [DbService] },
+  ];
+}
+
+/** `@InjectRepository(Entity)` for each entity, bound to its own database. */
+export function createRepositoryProviders(entities: readonly EntityLike[]): Provider[] {
+  return [...new Set(entities)].map((entity) => ({
+    provide: getRepositoryToken(entity),
+    useFactory: (db: DbService) => db.orm(db.databaseOf(entity)).em.getRepository(entity as never),
+    inject: [DbService],
+  }));
+}
+
+async function startAll(
+  options: MultiDbModuleOptions,
+  modules: ModulesContainer,
+  declaredKeys: readonly string[],
+): Promise<StartedDatabases> {
+  const configs = resolveDatabases(options);
+  const configured = configs.map((c) => c.key);
+  const undeclared = declaredKeys.filter((k) => !configured.includes(k));
+  if (undeclared.length > 0) throw new InvalidOptionsError(messages.undeclaredKeys(undeclared, configured));
+  const registry = new EntityRegistry(configured, [...(options.entities ?? []), ...featureEntities(modules)]);
+  return { databases: await startDatabases(configs, registry), registry };
+}
+
+/** Entities that forFeature modules of this application registered (read from their value providers). */
+function featureEntities(modules: ModulesContainer): EntityLike[] {
+  const found: EntityLike[] = [];
+  for (const module of modules.values()) {
+    const wrapper = module.providers.get(MULTIDB_FEATURE_ENTITIES);
+    if (wrapper && Array.isArray(wrapper.instance)) found.push(...(wrapper.instance as EntityLike[]));
+  }
+  return found;
+}

@@ -1,0 +1,127 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Logger } from '@nestjs/common';
+import { MikroORM, ReferenceKind } from '@mikro-orm/core';
+import { loadDriver, type ModuleImporter } from '../config/driver-loader.js';
+import { redact } from '../config/mask.js';
+import type { ResolvedDatabase } from '../config/resolve-databases.js';
+import { entityName } from '../entities/database-key.js';
+import type { EntityRegistry } from '../entities/entity-registry.js';
+import { DatabaseConnectionError, EntityDatabaseError, MultiDbError } from '../errors/multi-db.error.js';
+import { messages } from '../errors/messages.js';
+
+/** A started database: its resolved configuration and its ORM. */
+export interface Database {
+  readonly config: ResolvedDatabase;
+  readonly orm: MikroORM;
+}
+
+export interface StartOptions {
+  logger?: Pick<Logger, 'log' | 'error'>;
+  importer?: ModuleImporter;
+}
+
+/**
+ * Starts every database concurrently: loads its driver, initialises its ORM with its own entities
+ * and connects (v7 connects lazily, and an unreachable server must stop start-up). If any fails,
+ * the ones that started are closed, so their pools do not keep the process alive.
+ */
+export async function startDatabases(
+  configs: readonly ResolvedDatabase[],
+  registry: EntityRegistry,
+  options: StartOptions = {},
+): Promise<Database[]> {
+  const logger = options.logger ?? new Logger('MultiDbModule');
+  const started: Database[] = [];
+  const results = await Promise.allSettled(
+    configs.map(async (config) => {
+      const begin = performance.now();
+      const orm = await initOrm(config, registry, options.importer);
+      started.push({ config, orm });
+      assertNoCrossDatabaseRelations(config.key, orm, registry);
+      await connect(config, orm);
+      logger.log(`Database '${config.key}' (${config.maskedUrl}) ready in ${Math.round(performance.now() - begin)} ms`);
+      return { config, orm };
+    }),
+  );
+  const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  if (failures.length === 0) return results.map((r) => (r as PromiseFulfilledResult<Database>).value);
+
+  await closeAll(started, logger);
+  for (const extra of failures.slice(1)) logger.error(errorMessage(extra));
+  throw failures[0];
+}
+
+/** Closes every ORM, each in its own try/catch so one failure does not leak the others. */
+export async function closeAll(databases: readonly Database[], logger: Pick<Logger, 'error'>): Promise<void> {
+  await Promise.all(
+    databases.map(async ({ config, orm }) => {
+      try {
+        await orm.close(true);
+      } catch (error) {
+        logger.error(`Database '${config.key}' failed to close: ${redact(errorMessage(error), config.secrets)}`);
+      }
+    }),
+  );
+}
+
+async function initOrm(
+  config: ResolvedDatabase,
+  registry: EntityRegistry,
+  importer?: ModuleImporter,
+): Promise<MikroORM> {
+  const driver = config.options.driver ?? (await loadDriver(config.key, config.driver, importer));
+  try {
+    if (config.sqliteFile) await mkdir(dirname(config.sqliteFile), { recursive: true });
+    return await MikroORM.init({ ...config.options, driver, entities: registry.entitiesOf(config.key) } as never);
+  } catch (error) {
+    throw wrap(error, config, messages.initFailed);
+  }
+}
+
+async function connect(config: ResolvedDatabase, orm: MikroORM): Promise<void> {
+  try {
+    await orm.connect();
+    const check = await orm.checkConnection();
+    if (!check.ok) throw check.error ?? new Error(check.reason);
+  } catch (error) {
+    throw wrap(error, config, messages.connectionFailed);
+  }
+}
+
+/**
+ * MikroORM discovers relation targets by reference, so an entity pointing at another database's
+ * entity would silently get a copy of that table in its own database. Refuse it instead.
+ */
+function assertNoCrossDatabaseRelations(key: string, orm: MikroORM, registry: EntityRegistry): void {
+  for (const meta of orm.getMetadata()) {
+    if (registry.find(meta.class) !== key) continue;
+    for (const prop of Object.values(meta.properties)) {
+      if (prop.kind === ReferenceKind.SCALAR || prop.kind === ReferenceKind.EMBEDDED) continue;
+      const target = prop.targetMeta?.class;
+      const targetKey = target ? registry.find(target) : undefined;
+      if (target && targetKey !== undefined && targetKey !== key) {
+        const owner = entityName(meta.class);
+        const message = messages.crossDatabaseRelation(owner, key, prop.name, entityName(target), targetKey);
+        throw new EntityDatabaseError(message, owner, key);
+      }
+    }
+  }
+}
+
+function wrap(
+  error: unknown,
+  config: ResolvedDatabase,
+  template: (key: string, url: string, reason: string) => string,
+): MultiDbError {
+  if (error instanceof MultiDbError) return error;
+  const reason = redact(errorMessage(error), config.secrets);
+  return new DatabaseConnectionError(template(config.key, config.maskedUrl, reason), { key: config.key });
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof AggregateError && error.errors.length > 0) {
+    return error.errors.map((e: unknown) => errorMessage(e)).join('; ');
+  }
+  return error instanceof Error ? error.message || error.name : String(error);
+}
