@@ -57,5 +57,8 @@ export async function loadDriver(
 function isModuleNotFound(error: unknown, packageName: string): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : '';
-  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && message.includes(packageName);
+  // Node says ERR_MODULE_NOT_FOUND; bundlers and Vite-based test runners only say it in words
+  const notFound =
+    code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find|Could not resolve/.test(message);
+  return notFound && message.includes(packageName);
 }
