@@ -1,0 +1,13 @@
+// Lets `npm test` and `npm run quickstart` work straight after cloning: installs the locked
+// dependencies once, when node_modules is missing, and checks the Node version MikroORM 7 needs.
+import { execSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 17)) {
+  console.error(`nestjs-multidb needs Node.js >= 22.17 (MikroORM 7); this is ${process.version}.`);
+  process.exit(1);
+}
+if (!existsSync(new URL('../node_modules/.package-lock.json', import.meta.url))) {
+  execSync('npm ci --no-audit --no-fund', { stdio: 'inherit', cwd: new URL('..', import.meta.url) });
+}
