@@ -1,16 +1,28 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const alias = { 'nestjs-multidb': fileURLToPath(new URL('./src/index.ts', import.meta.url)) };
+
 export default defineConfig({
-  resolve: {
-    // tests use the public surface, by the package's own name
-    alias: { 'nestjs-multidb': fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
-  },
+  // tests use the public surface, by the package's own name
+  resolve: { alias },
   test: {
-    include: ['test/**/*.test.ts'],
     setupFiles: ['reflect-metadata'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    reporters: ['default'],
+    // the JSON file gives .ci/run its closing "N passed, N failed" line
+    reporters: ['default', ['json', { outputFile: '.vitest-results.json' }]],
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts', 'test/harness/**/*.test.ts'],
+          // one PostgreSQL and one MariaDB server for the whole run, started from local binaries
+          globalSetup: ['test/e2e/global-setup.ts'],
+        },
+      },
+    ],
   },
 });
