@@ -1,18 +1,23 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { type EntityManager, type EntityRepository, type MikroORM, RequestContext } from '@mikro-orm/core';
+import type { DriverName } from './config/database-url.js';
+import { redact } from './config/mask.js';
 import { DEFAULT_KEY } from './config/resolve-databases.js';
 import { runInRequestContext } from './context/request-context.js';
-import type { EntityRegistry } from './entities/entity-registry.js';
 import { UnknownDatabaseError } from './errors/multi-db.error.js';
 import { MULTIDB_DATABASES } from './multi-db.constants.js';
 import type { EntityLike } from './multi-db.options.js';
+import type { EntityRegistry } from './entities/entity-registry.js';
+import type { StartedDatabases } from './orm/open-databases.js';
 import { closeAll, type Database } from './orm/start-databases.js';
 import { createSchema, dropSchema } from './orm/schema-tools.js';
 
-/** What start-up hands to DbService: the started databases and the entity registry. */
-export interface StartedDatabases {
-  readonly databases: readonly Database[];
-  readonly registry: EntityRegistry;
+/** A database as it may be shown to people: no password. */
+export interface DatabaseInfo {
+  key: string;
+  driver: DriverName;
+  /** The URL with its password masked. */
+  url: string;
 }
 
 /** Owns one MikroORM per configured database and routes every entity to its own. */
@@ -33,6 +38,17 @@ export class DbService implements OnApplicationShutdown {
   /** The configured database keys, `default` first. */
   get keys(): string[] {
     return [...this.#byKey.keys()];
+  }
+
+  /** What a database is, safe to show: key, driver family and masked URL. */
+  info(key: string = DEFAULT_KEY): DatabaseInfo {
+    const { config } = this.#database(key);
+    return { key, driver: config.driver, url: config.maskedUrl };
+  }
+
+  /** Scrubs this database's secrets from a text we did not write (a driver's error message). */
+  redact(key: string, text: string): string {
+    return redact(text, this.#database(key).config.secrets);
   }
 
   /** A database's MikroORM instance. */

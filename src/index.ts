@@ -8,7 +8,14 @@ export type {
   MultiDbModuleExtras,
   MultiDbModuleOptions,
 } from './multi-db.options.js';
-export { DbService } from './db.service.js';
+export { DbService, type DatabaseInfo } from './db.service.js';
+export {
+  MigrationService,
+  type CreatedMigration,
+  type CreateMigrationOptions,
+  type MigrationStatus,
+} from './migrations/migration.service.js';
+export { toMikroOrmConfigs } from './migrations/mikro-orm-config.js';
 export { MultiDbMiddleware } from './context/multi-db.middleware.js';
 export {
   getEntityManagerToken,
@@ -24,6 +31,9 @@ export { parseDatabaseUrl, type DriverName, type ParsedDatabaseUrl } from './con
 export { MULTIDB_MODULE_OPTIONS } from './multi-db.constants.js';
 export {
   DatabaseConnectionError,
+  DatabaseOperationError,
+  type KeyOutcome,
+  MigrationsNotInstalledError,
   DriverNotInstalledError,
   EntityDatabaseError,
   InvalidOptionsError,

@@ -1,4 +1,4 @@
-import type { AnyEntity, EntityClass, EntitySchema, Options } from '@mikro-orm/core';
+import type { AnyEntity, EntityClass, EntitySchema, MigrationsOptions, Options } from '@mikro-orm/core';
 
 /** An entity in any MikroORM style: a (decorated) class, a `defineEntity` result or an `EntitySchema`. */
 export type EntityLike = EntityClass<AnyEntity> | EntitySchema<any, any>;
@@ -15,13 +15,22 @@ export interface DatabaseOptions extends MikroOrmOptions {
   url: string;
 }
 
-/** Per-database migration settings (applied by the migrations feature). */
-export interface MigrationOptions {
+/**
+ * Migration settings for every database: MikroORM's own (`tableName`, `transactional`,
+ * `allOrNothing`, `emit`, …) plus ours. A database overrides them in its own `migrations` option.
+ */
+export interface MigrationOptions extends Omit<MigrationsOptions, 'path' | 'pathTs'> {
   /**
-   * Folder holding one sub-folder of migrations per database key (`<directory>/<key>/`).
+   * Folder holding one sub-folder of migrations per database key (`<directory>/<key>/`),
+   * relative to `rootPath`.
    * @default 'migrations'
    */
   directory?: string;
+  /**
+   * Apply pending migrations of every database at application start-up, before it serves requests.
+   * @default false
+   */
+  runOnStart?: boolean;
 }
 
 /** Options of `MultiDbModule.setup()` (and what a `setupAsync()` factory returns). */
@@ -44,7 +53,7 @@ export interface MultiDbModuleOptions {
   /** Migration settings; database `key` keeps its migrations in `<directory>/<key>/`. */
   migrationOptions?: MigrationOptions;
   /**
-   * Base folder for relative SQLite paths (`sqlite:///data/app.db`).
+   * Base folder for relative SQLite paths (`sqlite:///data/app.db`) and the migrations directory.
    * @default process.cwd()
    */
   rootPath?: string;

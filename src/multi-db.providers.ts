@@ -2,14 +2,14 @@ import type { DynamicModule, Provider } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
 import { DEFAULT_KEY, resolveDatabases } from './config/resolve-databases.js';
 import { MultiDbMiddleware } from './context/multi-db.middleware.js';
-import { EntityRegistry } from './entities/entity-registry.js';
-import { DbService, type StartedDatabases } from './db.service.js';
+import { DbService } from './db.service.js';
+import { MigrationService } from './migrations/migration.service.js';
 import { InvalidOptionsError } from './errors/multi-db.error.js';
 import { messages } from './errors/messages.js';
 import { MULTIDB_DATABASES, MULTIDB_FEATURE_ENTITIES, MULTIDB_MODULE_OPTIONS } from './multi-db.constants.js';
 import type { EntityLike, MultiDbModuleOptions } from './multi-db.options.js';
 import { getEntityManagerToken, getOrmToken, getRepositoryToken } from './multi-db.tokens.js';
-import { startDatabases } from './orm/start-databases.js';
+import { openDatabases, type StartedDatabases } from './orm/open-databases.js';
 
 /**
  * Completes the builder's definition with start-up, DbService, the middleware and the tokens of
@@ -29,8 +29,15 @@ export function withRootProviders(
   };
   return {
     ...definition,
-    providers: [...(definition.providers ?? []), startup, DbService, MultiDbMiddleware, ...injectable],
-    exports: [...(definition.exports ?? []), DbService, ...tokensOf(injectable)],
+    providers: [
+      ...(definition.providers ?? []),
+      startup,
+      DbService,
+      MigrationService,
+      MultiDbMiddleware,
+      ...injectable,
+    ],
+    exports: [...(definition.exports ?? []), DbService, MigrationService, ...tokensOf(injectable)],
   };
 }
 
@@ -62,12 +69,10 @@ async function startAll(
   modules: ModulesContainer,
   declaredKeys: readonly string[],
 ): Promise<StartedDatabases> {
-  const configs = resolveDatabases(options);
-  const configured = configs.map((c) => c.key);
+  const configured = resolveDatabases(options).map((c) => c.key);
   const undeclared = declaredKeys.filter((k) => !configured.includes(k));
   if (undeclared.length > 0) throw new InvalidOptionsError(messages.undeclaredKeys(undeclared, configured));
-  const registry = new EntityRegistry(configured, [...(options.entities ?? []), ...featureEntities(modules)]);
-  return { databases: await startDatabases(configs, registry), registry };
+  return openDatabases(options, { extraEntities: featureEntities(modules) });
 }
 
 /** Entities that forFeature modules of this application registered (read from their value providers). */

@@ -1,9 +1,11 @@
+import { isAbsolute, join, resolve } from 'node:path';
 import { InvalidOptionsError } from '../errors/multi-db.error.js';
 import { messages } from '../errors/messages.js';
 import type { DatabaseOptions, MikroOrmOptions, MultiDbModuleOptions } from '../multi-db.options.js';
 import { type DriverName, parseDatabaseUrl } from './database-url.js';
 
 export const DEFAULT_KEY = 'default';
+export const DEFAULT_MIGRATIONS_DIRECTORY = 'migrations';
 const KEY_PATTERN = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
 /** One configured database, validated and merged, before its ORM starts. */
@@ -24,7 +26,25 @@ export function resolveDatabases(options: MultiDbModuleOptions): ResolvedDatabas
   const rootPath = options.rootPath ?? process.cwd();
   const keys = Object.keys(map);
   const ordered = [DEFAULT_KEY, ...keys.filter((k) => k !== DEFAULT_KEY)];
-  return ordered.map((key) => resolveOne(key, map[key], options.common ?? {}, rootPath));
+  const migrationsRoot = migrationsDirectory(options);
+  return ordered.map((key) => {
+    const db = resolveOne(key, map[key], options.common ?? {}, rootPath);
+    db.options.migrations = migrationsOf(key, options, db.options.migrations, migrationsRoot);
+    return db;
+  });
+}
+
+/** The absolute folder that holds one migrations folder per key. */
+export function migrationsDirectory(options: MultiDbModuleOptions): string {
+  const directory = options.migrationOptions?.directory ?? DEFAULT_MIGRATIONS_DIRECTORY;
+  return isAbsolute(directory) ? directory : resolve(options.rootPath ?? process.cwd(), directory);
+}
+
+/** Common migration settings, then the database's own; each key in `<directory>/<key>/`. */
+function migrationsOf(key: string, options: MultiDbModuleOptions, own: unknown, root: string): Record<string, unknown> {
+  const { directory: _directory, runOnStart: _runOnStart, ...common } = options.migrationOptions ?? {};
+  const path = join(root, key);
+  return { path, pathTs: path, ...common, ...(own as object | undefined) };
 }
 
 function normaliseDatabases(databases: unknown): Record<string, unknown> {

@@ -41,6 +41,17 @@ export const messages = {
     `Database '${key}' (${url}) could not be reached at start-up: ${reason}. Check that the server is running and the URL is right.`,
   initFailed: (key: string, url: string, reason: string): string =>
     `Database '${key}' (${url}) failed to initialise: ${reason}`,
+  migrationsNotInstalled: (key: string, version: string): string =>
+    `Database '${key}': migrations need the package '@mikro-orm/migrations'. Install it with: npm install @mikro-orm/migrations@${version}`,
+  operationFailed: (
+    operation: string,
+    failed: readonly { key: string; message: string }[],
+    succeeded: readonly string[],
+  ): string =>
+    `${operation} failed for ${failed.map((f) => `'${f.key}'`).join(', ')}: ${failed.map((f) => `[${f.key}] ${f.message}`).join('; ')}` +
+    (succeeded.length > 0 ? ` (succeeded: ${succeeded.map((k) => `'${k}'`).join(', ')})` : ''),
+  downNeedsKey: (): string =>
+    'migration:down reverts one database at a time: name it with --db <key> (or pass a key to down()).',
   notReady: (): string =>
     'DbService is not ready: it is used before MultiDbModule finished starting, or after close().',
 } as const;

@@ -63,3 +63,34 @@ export class UnregisteredEntityError extends MultiDbError {
 
 /** A database could not be initialised or reached at start-up. */
 export class DatabaseConnectionError extends MultiDbError {}
+
+/** `@mikro-orm/migrations` is not installed but a migration feature was used. */
+export class MigrationsNotInstalledError extends MultiDbError {}
+
+/** The outcome of one database in an operation over several. */
+export type KeyOutcome<T> =
+  | { key: string; ok: true; value: T; ms: number }
+  | { key: string; ok: false; error: Error; ms: number };
+
+/**
+ * An operation over several databases failed for some of them. Each database ran on its own:
+ * `outcomes` says which succeeded (with their results) and which failed (with their errors).
+ */
+export class DatabaseOperationError<T = unknown> extends MultiDbError {
+  constructor(
+    readonly operation: string,
+    readonly outcomes: KeyOutcome<T>[],
+  ) {
+    const failed = outcomes.flatMap((o) => (o.ok ? [] : [{ key: o.key, message: o.error.message }]));
+    const succeeded = outcomes.flatMap((o) => (o.ok ? [o.key] : []));
+    super(
+      messages.operationFailed(operation, failed, succeeded),
+      failed.length === 1 ? { key: failed[0]?.key } : undefined,
+    );
+  }
+
+  /** The keys that failed. */
+  get failedKeys(): string[] {
+    return this.outcomes.flatMap((o) => (o.ok ? [] : [o.key]));
+  }
+}

@@ -8,6 +8,11 @@ export async function createSchema(orm: MikroORM): Promise<void> {
   await orm.schema.update({ safe: true, dropTables: false });
 }
 
+/** Brings existing tables in line with the entities; never drops a table it does not own. */
+export async function updateSchema(orm: MikroORM): Promise<void> {
+  await orm.schema.update({ dropTables: false });
+}
+
 /**
  * Drops the registered entities' tables and nothing else: MikroORM's drop SQL on PostgreSQL also
  * drops every native enum type it finds in the schema, so keep only the enums our entities use.

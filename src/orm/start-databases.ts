@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Logger } from '@nestjs/common';
-import { MikroORM, ReferenceKind } from '@mikro-orm/core';
+import { MikroORM, type Options, ReferenceKind } from '@mikro-orm/core';
 import { loadDriver, type ModuleImporter } from '../config/driver-loader.js';
 import { redact } from '../config/mask.js';
 import type { ResolvedDatabase } from '../config/resolve-databases.js';
@@ -65,15 +65,28 @@ export async function closeAll(databases: readonly Database[], logger: Pick<Logg
   );
 }
 
+/**
+ * One database's complete MikroORM options: its driver (loaded on demand) and its own entities.
+ * Creates the folder of a SQLite file, which better-sqlite3 does not.
+ */
+export async function mikroOrmOptionsOf(
+  config: ResolvedDatabase,
+  registry: EntityRegistry,
+  importer?: ModuleImporter,
+): Promise<Options> {
+  const driver = config.options.driver ?? (await loadDriver(config.key, config.driver, importer));
+  if (config.sqliteFile) await mkdir(dirname(config.sqliteFile), { recursive: true });
+  return { ...config.options, driver, entities: registry.entitiesOf(config.key) } as Options;
+}
+
 async function initOrm(
   config: ResolvedDatabase,
   registry: EntityRegistry,
   importer?: ModuleImporter,
 ): Promise<MikroORM> {
-  const driver = config.options.driver ?? (await loadDriver(config.key, config.driver, importer));
+  const options = await mikroOrmOptionsOf(config, registry, importer);
   try {
-    if (config.sqliteFile) await mkdir(dirname(config.sqliteFile), { recursive: true });
-    return await MikroORM.init({ ...config.options, driver, entities: registry.entitiesOf(config.key) } as never);
+    return await MikroORM.init(options);
   } catch (error) {
     throw wrap(error, config, messages.initFailed);
   }

@@ -1,0 +1,132 @@
+import { Inject, Injectable, Optional, type OnModuleInit } from '@nestjs/common';
+import { type IMigrator, type MigrationDiff, type MigrationRow, Utils } from '@mikro-orm/core';
+import { DbService } from '../db.service.js';
+import { type KeyOutcome, MigrationsNotInstalledError, MultiDbError } from '../errors/multi-db.error.js';
+import { messages } from '../errors/messages.js';
+import { MULTIDB_MODULE_OPTIONS } from '../multi-db.constants.js';
+import type { MultiDbModuleOptions } from '../multi-db.options.js';
+import { createSchema, dropSchema, updateSchema } from '../orm/schema-tools.js';
+import { forEachKey } from './per-key.js';
+
+/** How to create a migration. */
+export interface CreateMigrationOptions {
+  /** Appended to the generated file name. */
+  name?: string;
+  /** An empty migration to fill by hand. */
+  blank?: boolean;
+  /** The whole current schema; marked as executed when the tables already exist. */
+  initial?: boolean;
+}
+
+/** A created migration; `fileName` is empty when the entities had no changes. */
+export interface CreatedMigration {
+  fileName: string;
+  code: string;
+  diff: MigrationDiff;
+}
+
+/** One database's migrations: executed (with dates) and pending. */
+export interface MigrationStatus {
+  executed: MigrationRow[];
+  pending: string[];
+}
+
+/**
+ * Per-database migrations with `@mikro-orm/migrations`: database `key` keeps its migrations in
+ * `<migrationOptions.directory>/<key>/` and its own history table. Operations over several keys
+ * run concurrently, each database on its own; if any fails, a DatabaseOperationError lists every
+ * key's outcome. No key means all databases.
+ */
+@Injectable()
+export class MigrationService implements OnModuleInit {
+  constructor(
+    private readonly db: DbService,
+    @Optional() @Inject(MULTIDB_MODULE_OPTIONS) private readonly options?: MultiDbModuleOptions,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    if (this.options?.migrationOptions?.runOnStart) await this.up();
+  }
+
+  /** Creates a migration for one database from the entity diff (or blank, or initial). */
+  async create(key: string, options: CreateMigrationOptions = {}): Promise<CreatedMigration> {
+    const [outcome] = await this.#run('migration:create', [key], async (k) => {
+      const migrator = this.#migrator(k) as SqlMigrator;
+      const result = options.initial
+        ? await migrator.createInitial(undefined, options.name, options.blank)
+        : await migrator.create(undefined, options.blank ?? false, false, options.name);
+      return result as CreatedMigration;
+    });
+    return (outcome as Extract<KeyOutcome<CreatedMigration>, { ok: true }>).value;
+  }
+
+  /** Applies pending migrations (optionally up to a named one) of the given databases. */
+  up(keys: readonly string[] = [], options: { to?: string } = {}): Promise<KeyOutcome<string[]>[]> {
+    return this.#run('migration:up', keys, async (k) =>
+      names(await this.#migrator(k).up(options.to ? { to: options.to } : undefined)),
+    );
+  }
+
+  /** Reverts one database's last migration, or every migration after `to` (`to: 0` reverts all). */
+  async down(key: string, options: { to?: string | 0 } = {}): Promise<string[]> {
+    if (!key) throw new MultiDbError(messages.downNeedsKey());
+    const [outcome] = await this.#run('migration:down', [key], async (k) =>
+      names(await this.#migrator(k).down(options.to === undefined ? undefined : { to: options.to })),
+    );
+    return (outcome as Extract<KeyOutcome<string[]>, { ok: true }>).value;
+  }
+
+  /** Executed and pending migrations of the given databases. */
+  status(keys: readonly string[] = []): Promise<KeyOutcome<MigrationStatus>[]> {
+    return this.#run('migration:list', keys, async (k) => {
+      const migrator = this.#migrator(k);
+      const [executed, pending] = await Promise.all([migrator.getExecuted(), migrator.getPending()]);
+      return { executed, pending: names(pending) };
+    });
+  }
+
+  /** Pending migration names of the given databases. */
+  pending(keys: readonly string[] = []): Promise<KeyOutcome<string[]>[]> {
+    return this.#run('migration:pending', keys, async (k) => names(await this.#migrator(k).getPending()));
+  }
+
+  /** Whether each database's entities differ from what its migrations produce (`true`: a migration is needed). */
+  check(keys: readonly string[] = []): Promise<KeyOutcome<boolean>[]> {
+    return this.#run('migration:check', keys, (k) => this.#migrator(k).checkSchema());
+  }
+
+  /** Schema commands without migrations, per database. */
+  schema(action: 'create' | 'drop' | 'update' | 'fresh', keys: readonly string[] = []): Promise<KeyOutcome<void>[]> {
+    const run = { create: createSchema, drop: dropSchema, update: updateSchema, fresh: freshSchema }[action];
+    return this.#run(`schema:${action}`, keys, (k) => run(this.db.orm(k)));
+  }
+
+  #run<T>(operation: string, keys: readonly string[], fn: (key: string) => Promise<T>): Promise<KeyOutcome<T>[]> {
+    const selected = keys.length === 0 ? this.db.keys : [...new Set(keys)];
+    for (const key of selected) this.db.orm(key); // unknown keys fail before anything runs
+    return forEachKey(operation, selected, fn, (key, text) => this.db.redact(key, text));
+  }
+
+  #migrator(key: string): IMigrator {
+    try {
+      return this.db.orm(key).migrator;
+    } catch (error) {
+      if (error instanceof MultiDbError) throw error;
+      throw new MigrationsNotInstalledError(messages.migrationsNotInstalled(key, Utils.getORMVersion()), { key });
+    }
+  }
+}
+
+async function freshSchema(orm: Parameters<typeof createSchema>[0]): Promise<void> {
+  await dropSchema(orm);
+  await createSchema(orm);
+}
+
+/** `@mikro-orm/migrations`' Migrator takes a name (and blank) for initial migrations too. */
+interface SqlMigrator extends IMigrator {
+  createInitial(path?: string, name?: string, blank?: boolean): Promise<CreatedMigration>;
+}
+
+function names(list: readonly { name: string }[]): string[] {
+  return list.map((m) => m.name);
+}

@@ -1,0 +1,23 @@
+import type { Options } from '@mikro-orm/core';
+import { resolveDatabases } from '../config/resolve-databases.js';
+import { EntityRegistry } from '../entities/entity-registry.js';
+import type { MultiDbModuleOptions } from '../multi-db.options.js';
+import { mikroOrmOptionsOf } from '../orm/start-databases.js';
+
+/**
+ * Our options as MikroORM's own config array, one entry per database with `contextName` = key,
+ * its driver, its entities and `<directory>/<key>/` migrations, so that MikroORM's CLI works too:
+ *
+ * @example
+ * // mikro-orm.config.ts
+ * export default () => toMikroOrmConfigs(options);
+ * // npx mikro-orm migration:up --contextName auth
+ */
+export async function toMikroOrmConfigs(options: MultiDbModuleOptions): Promise<Options[]> {
+  const configs = resolveDatabases(options);
+  const registry = new EntityRegistry(
+    configs.map((c) => c.key),
+    options.entities ?? [],
+  );
+  return Promise.all(configs.map((config) => mikroOrmOptionsOf(config, registry)));
+}

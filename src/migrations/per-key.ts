@@ -1,0 +1,29 @@
+import { DatabaseOperationError, type KeyOutcome } from '../errors/multi-db.error.js';
+
+/**
+ * Runs `fn` for every key concurrently, each database on its own: one failing does not stop the
+ * others. Resolves with every outcome when all succeeded; otherwise rejects with a
+ * DatabaseOperationError that carries them all.
+ */
+export async function forEachKey<T>(
+  operation: string,
+  keys: readonly string[],
+  fn: (key: string) => Promise<T>,
+  redact: (key: string, text: string) => string = (_, text) => text,
+): Promise<KeyOutcome<T>[]> {
+  const outcomes = await Promise.all(
+    keys.map(async (key): Promise<KeyOutcome<T>> => {
+      const begin = performance.now();
+      try {
+        const value = await fn(key);
+        return { key, ok: true, value, ms: performance.now() - begin };
+      } catch (cause) {
+        const message = redact(key, cause instanceof Error ? cause.message : String(cause));
+        const error = cause instanceof Error && message === cause.message ? cause : new Error(message);
+        return { key, ok: false, error, ms: performance.now() - begin };
+      }
+    }),
+  );
+  if (outcomes.some((o) => !o.ok)) throw new DatabaseOperationError(operation, outcomes);
+  return outcomes;
+}
