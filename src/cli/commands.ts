@@ -1,0 +1,126 @@
+import type { DbService } from '../db.service.js';
+import type { MigrationService } from '../migrations/migration.service.js';
+
+/** What a command gets: the services over the opened databases and the parsed flags. */
+export interface CommandContext {
+  db: DbService;
+  migrations: MigrationService;
+  flags: { name?: string; blank?: boolean; initial?: boolean; to?: string };
+}
+
+/** What a command did for one database. */
+export interface KeyResult {
+  summary: string;
+  data: unknown;
+  /** The database needs attention (a migration to create): the command exits non-zero. */
+  changed?: boolean;
+}
+
+export interface CommandSpec {
+  description: string;
+  /** `many`: any number of --db (all when absent); `one`: exactly one --db. */
+  db: 'many' | 'one';
+  flags: ReadonlyArray<'name' | 'blank' | 'initial' | 'to'>;
+  run(ctx: CommandContext, key: string): Promise<KeyResult>;
+}
+
+const list = (names: readonly string[]): string =>
+  names.length === 0 ? 'none' : `${names.length}: ${names.join(', ')}`;
+
+const schema = (action: 'create' | 'drop' | 'update' | 'fresh', description: string, done: string): CommandSpec => ({
+  description,
+  db: 'many',
+  flags: [],
+  run: async ({ migrations }, key) => {
+    await migrations.schema(action, [key]);
+    return { summary: done, data: null };
+  },
+});
+
+/** Every command, built from one table (help, argument checks and output come from it). */
+export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
+  'migration:create': {
+    description: 'Create a migration from the entity diff (or --blank, or --initial) in <directory>/<key>/',
+    db: 'many',
+    flags: ['name', 'blank', 'initial'],
+    run: async ({ migrations, flags }, key) => {
+      const created = await migrations.create(key, { name: flags.name, blank: flags.blank, initial: flags.initial });
+      return {
+        summary: created.fileName ? `created ${created.fileName}` : 'no changes, nothing created',
+        data: { fileName: created.fileName || null, up: created.diff.up, down: created.diff.down },
+      };
+    },
+  },
+  'migration:up': {
+    description: 'Apply pending migrations (--to <name> stops after that one)',
+    db: 'many',
+    flags: ['to'],
+    run: async ({ migrations, flags }, key) => {
+      const [outcome] = await migrations.up([key], { to: flags.to });
+      const applied = outcome?.ok ? outcome.value : [];
+      return { summary: `applied ${list(applied)}`, data: { applied } };
+    },
+  },
+  'migration:down': {
+    description: 'Revert the last migration of one database (--to <name> reverts every one after it; --to 0 all)',
+    db: 'one',
+    flags: ['to'],
+    run: async ({ migrations, flags }, key) => {
+      const to = flags.to === '0' ? 0 : flags.to;
+      const reverted = await migrations.down(key, { to });
+      return { summary: `reverted ${list(reverted)}`, data: { reverted } };
+    },
+  },
+  'migration:list': {
+    description: 'List executed migrations per database, with their dates',
+    db: 'many',
+    flags: [],
+    run: async ({ migrations }, key) => {
+      const [outcome] = await migrations.status([key]);
+      const status = outcome?.ok ? outcome.value : { executed: [], pending: [] };
+      const executed = status.executed.map((m) => `${m.name} @ ${new Date(m.executed_at).toISOString()}`);
+      return {
+        summary: `executed ${list(executed)}; pending ${status.pending.length}`,
+        data: {
+          executed: status.executed.map((m) => ({ name: m.name, executedAt: m.executed_at })),
+          pending: status.pending,
+        },
+      };
+    },
+  },
+  'migration:pending': {
+    description: 'List pending migrations per database',
+    db: 'many',
+    flags: [],
+    run: async ({ migrations }, key) => {
+      const [outcome] = await migrations.pending([key]);
+      const pending = outcome?.ok ? outcome.value : [];
+      return { summary: `pending ${list(pending)}`, data: { pending } };
+    },
+  },
+  'migration:check': {
+    description: 'Check whether the entities differ from what the migrations produce (exit 1 if any does)',
+    db: 'many',
+    flags: [],
+    run: async ({ migrations }, key) => {
+      const [outcome] = await migrations.check([key]);
+      const changed = outcome?.ok === true && outcome.value;
+      const summary = changed
+        ? `entities differ from the migrations: run migration:create --db ${key}`
+        : 'entities match the migrations';
+      return { summary, data: { changed }, changed };
+    },
+  },
+  'schema:create': schema(
+    'create',
+    "Create the entities' missing tables (existing tables and rows are kept)",
+    'missing tables created',
+  ),
+  'schema:drop': schema('drop', "Drop the registered entities' tables (nothing else)", 'entity tables dropped'),
+  'schema:update': schema(
+    'update',
+    'Update tables to match the entities (never drops a table it does not own)',
+    'schema updated',
+  ),
+  'schema:fresh': schema('fresh', "Drop and recreate the entities' tables (their rows are lost)", 'tables recreated'),
+};

@@ -1,0 +1,59 @@
+/** A writable text stream, and whether it is a terminal. */
+export interface OutputStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+/** One database's line: its key, what was done, how long it took. */
+export interface KeyLine {
+  key: string;
+  /** `changed`: it worked, but something needs the user's attention (migration:check). */
+  status: 'ok' | 'changed' | 'failed';
+  summary: string;
+  ms: number;
+}
+
+/** Draws more than a handful of databases as a progress bar on a terminal; silent otherwise. */
+export class Progress {
+  static readonly THRESHOLD = 5;
+  #done = 0;
+  readonly #enabled: boolean;
+
+  constructor(
+    private readonly stream: OutputStream,
+    private readonly total: number,
+    private readonly label: string,
+  ) {
+    this.#enabled = stream.isTTY === true && total > Progress.THRESHOLD;
+    this.#draw();
+  }
+
+  tick(): void {
+    this.#done++;
+    this.#draw();
+  }
+
+  clear(): void {
+    if (this.#enabled) this.stream.write('\r\x1b[2K');
+  }
+
+  #draw(): void {
+    if (!this.#enabled) return;
+    const width = 30;
+    const filled = Math.round((this.#done / this.total) * width);
+    this.stream.write(
+      `\r${this.label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${this.#done}/${this.total}`,
+    );
+  }
+}
+
+/** Plain, aligned lines: one per database (good for terminals and CI logs alike). */
+export function formatLines(command: string, lines: readonly KeyLine[]): string {
+  const width = Math.max(...lines.map((l) => l.key.length));
+  return lines
+    .map(
+      (l) =>
+        `${l.status.toUpperCase().padEnd(7)} ${l.key.padEnd(width)}  ${command}: ${l.summary} (${Math.round(l.ms)} ms)\n`,
+    )
+    .join('');
+}
