@@ -72,7 +72,8 @@ async function execute(name: string, spec: CommandSpec, values: Record<string, u
   // we print one line per database; MikroORM's own migrator log would interleave with it (and break --json)
   const options = { ...loaded.options, migrationOptions: { ...loaded.options.migrationOptions, silent: true } };
   const keys = requested.length > 0 ? [...new Set(requested)] : resolveDatabases(options).map((c) => c.key);
-  const logger = { log: () => undefined, error: (message: string) => io.stderr.write(`${message}\n`) };
+  const toStderr = (message: string) => io.stderr.write(`${message}\n`);
+  const logger = { log: () => undefined, warn: toStderr, error: toStderr };
   const started = await openDatabases(options, { keys, logger });
   const db = new DbService(started);
   try {

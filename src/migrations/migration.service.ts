@@ -101,7 +101,7 @@ export class MigrationService implements OnModuleInit {
     return this.#run(`schema:${action}`, keys, (k) => run(this.db.orm(k)));
   }
 
-  #run<T>(operation: string, keys: readonly string[], fn: (key: string) => Promise<T>): Promise<KeyOutcome<T>[]> {
+  async #run<T>(operation: string, keys: readonly string[], fn: (key: string) => Promise<T>): Promise<KeyOutcome<T>[]> {
     const selected = keys.length === 0 ? this.db.keys : [...new Set(keys)];
     for (const key of selected) this.db.orm(key); // unknown keys fail before anything runs
     return forEachKey(operation, selected, fn, (key, text) => this.db.redact(key, text));

@@ -10,7 +10,7 @@ import { mikroOrmOptionsOf } from '../orm/start-databases.js';
  *
  * @example
  * // mikro-orm.config.ts
- * export default () => toMikroOrmConfigs(options);
+ * export default toMikroOrmConfigs(options); // the promise of the array, not a function returning it
  * // npx mikro-orm migration:up --contextName auth
  */
 export async function toMikroOrmConfigs(options: MultiDbModuleOptions): Promise<Options[]> {

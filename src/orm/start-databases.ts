@@ -17,7 +17,7 @@ export interface Database {
 }
 
 export interface StartOptions {
-  logger?: Pick<Logger, 'log' | 'error'>;
+  logger?: Pick<Logger, 'log' | 'warn' | 'error'>;
   importer?: ModuleImporter;
 }
 
@@ -40,6 +40,8 @@ export async function startDatabases(
       started.push({ config, orm });
       assertNoCrossDatabaseRelations(config.key, orm, registry);
       await connect(config, orm);
+      if (await isMariaDbThroughMySqlDriver(orm))
+        logger.warn(messages.mariaDbThroughMySql(config.key, config.maskedUrl));
       logger.log(`Database '${config.key}' (${config.maskedUrl}) ready in ${Math.round(performance.now() - begin)} ms`);
       return { config, orm };
     }),
@@ -100,6 +102,17 @@ async function connect(config: ResolvedDatabase, orm: MikroORM): Promise<void> {
   } catch (error) {
     throw wrap(error, config, messages.connectionFailed);
   }
+}
+
+/**
+ * MikroORM's MySQL driver misreads MariaDB's column defaults when it introspects the schema, so
+ * schema diffs (migration:check, migration:create) never come out empty: say so at start-up.
+ */
+async function isMariaDbThroughMySqlDriver(orm: MikroORM): Promise<boolean> {
+  const platform = orm.config.getPlatform().constructor.name;
+  if (platform !== 'MySqlPlatform') return false;
+  const [row] = await orm.em.getConnection().execute<{ v: string }[]>('select version() as v');
+  return /mariadb/i.test(String(row?.v));
 }
 
 /**
