@@ -70,6 +70,8 @@ describe("MikroORM's own CLI on the config array from toMikroOrmConfigs()", () =
         devDependencies: { '@mikro-orm/cli': '7.2.1', '@mikro-orm/migrations': '7.2.1' },
       }),
     );
+    // with a TypeScript loader installed (tsx), MikroORM's CLI reads the project's tsconfig.json
+    await project.write('tsconfig.json', JSON.stringify({ compilerOptions: { module: 'NodeNext', target: 'ES2023' } }));
     await project.write(
       'mikro-orm.config.mjs',
       mikroOrmConfig(serverUrl('postgres', pgDb), serverUrl('mariadb', mariaDb)),
@@ -95,6 +97,7 @@ describe("MikroORM's own CLI on the config array from toMikroOrmConfigs()", () =
       'mikro-orm.config.mjs',
       'node_modules',
       'package.json',
+      'tsconfig.json',
     ]);
     expect(await readdir(join(project.dir, 'migrations'))).toEqual(['auth']);
     expect((await readdir(join(project.dir, 'migrations/auth'))).sort()).toEqual([
