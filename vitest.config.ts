@@ -1,7 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const alias = { 'nestjs-multidb': fileURLToPath(new URL('./src/index.ts', import.meta.url)) };
+const alias = {
+  'nestjs-multidb/health': fileURLToPath(new URL('./src/health/index.ts', import.meta.url)),
+  'nestjs-multidb': fileURLToPath(new URL('./src/index.ts', import.meta.url)),
+};
 
 export default defineConfig({
   // tests use the public surface, by the package's own name

@@ -62,6 +62,12 @@ export class DbService implements OnApplicationShutdown {
     return RequestContext.getEntityManager(key) ?? orm.em;
   }
 
+  /** The entities registered in one database. */
+  entitiesOf(key: string = DEFAULT_KEY): EntityLike[] {
+    this.#database(key);
+    return this.#registry.entitiesOf(key);
+  }
+
   /** The key of the database an entity lives in. */
   databaseOf(entity: EntityLike): string {
     return this.#registry.keyOf(entity);

@@ -27,6 +27,7 @@ export {
 } from './multi-db.tokens.js';
 export { DATABASE_PROPERTY, databaseKeyOf, inDatabase } from './entities/database-key.js';
 export { maskUrl } from './config/mask.js';
+export { pingDatabase, type PingOptions, type PingResult } from './health/ping.js';
 export { parseDatabaseUrl, type DriverName, type ParsedDatabaseUrl } from './config/database-url.js';
 export { MULTIDB_MODULE_OPTIONS } from './multi-db.constants.js';
 export {

@@ -43,8 +43,10 @@ export function migrationsDirectory(options: MultiDbModuleOptions): string {
 /** Common migration settings, then the database's own; each key in `<directory>/<key>/`. */
 function migrationsOf(key: string, options: MultiDbModuleOptions, own: unknown, root: string): Record<string, unknown> {
   const { directory: _directory, runOnStart: _runOnStart, ...common } = options.migrationOptions ?? {};
-  const path = join(root, key);
-  return { path, pathTs: path, ...common, ...(own as object | undefined) };
+  const mine = (own ?? {}) as { path?: string; pathTs?: string };
+  // one folder serves compiled and TypeScript runs alike, unless the database names both
+  const path = mine.path ?? mine.pathTs ?? join(root, key);
+  return { ...common, ...mine, path, pathTs: mine.pathTs ?? path };
 }
 
 function normaliseDatabases(databases: unknown): Record<string, unknown> {

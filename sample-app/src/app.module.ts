@@ -1,0 +1,35 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { TerminusModule } from '@nestjs/terminus';
+import { MultiDbModule } from 'nestjs-multidb';
+import { MultiDbHealthIndicator } from 'nestjs-multidb/health';
+import { AuditController } from './audit/audit.controller.js';
+import { AuditService } from './audit/audit.service.js';
+import { DashboardController } from './dashboard/dashboard.controller.js';
+import { databaseOptions } from './database.config.js';
+import { DatabasesController } from './databases/databases.controller.js';
+import { DatabasesService } from './databases/databases.service.js';
+import { entities } from './entities/index.js';
+import { PostsController } from './posts/posts.controller.js';
+import { PostsService } from './posts/posts.service.js';
+import { UsersController } from './users/users.controller.js';
+import { UsersService } from './users/users.service.js';
+
+const URL_VARIABLES = ['DATABASE_URL', 'AUTH_DATABASE_URL', 'META_DATABASE_URL'] as const;
+
+@Module({
+  imports: [
+    ConfigModule.forRoot({ isGlobal: true }),
+    MultiDbModule.setupAsync({
+      inject: [ConfigService],
+      databaseKeys: ['auth', 'meta'],
+      useFactory: (config: ConfigService) =>
+        databaseOptions(Object.fromEntries(URL_VARIABLES.map((name) => [name, config.get<string>(name)]))),
+    }),
+    MultiDbModule.forFeature(entities),
+    TerminusModule,
+  ],
+  controllers: [DashboardController, UsersController, PostsController, AuditController, DatabasesController],
+  providers: [UsersService, PostsService, AuditService, DatabasesService, MultiDbHealthIndicator],
+})
+export class AppModule {}
