@@ -32,7 +32,7 @@ export function databaseOptions(env: Record<string, string | undefined> = proces
     entities,
     rootPath: APP_ROOT,
     // pending migrations run at start-up; they are TypeScript, which Node >= 22.18 runs as it is
-    migrationOptions: { runOnStart: true },
+    migrationOptions: { runOnStart: true, snapshotOnMigrate: false }, // never write into the source tree at run time
   };
 }
 
