@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const alias = {
+  'nestjs-multidb/testing': fileURLToPath(new URL('./src/testing/index.ts', import.meta.url)),
   'nestjs-multidb/health': fileURLToPath(new URL('./src/health/index.ts', import.meta.url)),
   'nestjs-multidb': fileURLToPath(new URL('./src/index.ts', import.meta.url)),
 };

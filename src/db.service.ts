@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { type EntityManager, type EntityRepository, type MikroORM, RequestContext } from '@mikro-orm/core';
+import type { EntityManager, EntityRepository, MikroORM } from '@mikro-orm/core';
 import type { DriverName } from './config/database-url.js';
 import { redact } from './config/mask.js';
 import { DEFAULT_KEY } from './config/resolve-databases.js';
@@ -58,8 +58,9 @@ export class DbService implements OnApplicationShutdown {
 
   /** A database's EntityManager: the current request context's fork inside one, the global one outside. */
   em(key: string = DEFAULT_KEY): EntityManager {
-    const { orm } = this.#database(key);
-    return RequestContext.getEntityManager(key) ?? orm.em;
+    // MikroORM's own resolution: a transaction context first, then the request context (or what
+    // the `context` option provides), else the global EntityManager
+    return this.#database(key).orm.em.getContext(false);
   }
 
   /** The entities registered in one database. */

@@ -6,3 +6,5 @@ export const MULTIDB_DATABASES = 'MULTIDB:DATABASES';
 export const MULTIDB_FEATURE_ENTITIES = 'MULTIDB:FEATURE_ENTITIES';
 /** Prefix of every per-database token: `MULTIDB:<key>:…`. */
 export const MULTIDB_TOKEN_PREFIX = 'MULTIDB';
+/** A function applied to the module options before the databases start (the testing helpers swap databases with it). */
+export const MULTIDB_OPTIONS_TRANSFORM = 'MULTIDB:OPTIONS_TRANSFORM';

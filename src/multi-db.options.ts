@@ -1,4 +1,11 @@
-import type { AnyEntity, EntityClass, EntitySchema, MigrationsOptions, Options } from '@mikro-orm/core';
+import type {
+  AnyEntity,
+  EntityClass,
+  EntitySchema,
+  MigrationsOptions,
+  Options,
+  SeederOptions as MikroOrmSeederOptions,
+} from '@mikro-orm/core';
 
 /** An entity in any MikroORM style: a (decorated) class, a `defineEntity` result or an `EntitySchema`. */
 export type EntityLike = EntityClass<AnyEntity> | EntitySchema<any, any>;
@@ -33,6 +40,15 @@ export interface MigrationOptions extends Omit<MigrationsOptions, 'path' | 'path
   runOnStart?: boolean;
 }
 
+/** Seeder settings for every database (`@mikro-orm/seeder`); a database overrides them in its own `seeder` option. */
+export interface SeederOptions extends Omit<MikroOrmSeederOptions, 'path' | 'pathTs'> {
+  /**
+   * Folder holding one sub-folder of seeders per database key (`<directory>/<key>/`), relative to `rootPath`.
+   * @default 'seeders'
+   */
+  directory?: string;
+}
+
 /** Options of `MultiDbModule.setup()` (and what a `setupAsync()` factory returns). */
 export interface MultiDbModuleOptions {
   /**
@@ -52,6 +68,8 @@ export interface MultiDbModuleOptions {
   entities?: EntityLike[];
   /** Migration settings; database `key` keeps its migrations in `<directory>/<key>/`. */
   migrationOptions?: MigrationOptions;
+  /** Seeder settings; database `key` keeps its seeders in `<directory>/<key>/`. */
+  seederOptions?: SeederOptions;
   /**
    * Base folder for relative SQLite paths (`sqlite:///data/app.db`) and the migrations directory.
    * @default process.cwd()

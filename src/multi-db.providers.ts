@@ -6,7 +6,12 @@ import { DbService } from './db.service.js';
 import { MigrationService } from './migrations/migration.service.js';
 import { InvalidOptionsError } from './errors/multi-db.error.js';
 import { messages } from './errors/messages.js';
-import { MULTIDB_DATABASES, MULTIDB_FEATURE_ENTITIES, MULTIDB_MODULE_OPTIONS } from './multi-db.constants.js';
+import {
+  MULTIDB_DATABASES,
+  MULTIDB_FEATURE_ENTITIES,
+  MULTIDB_MODULE_OPTIONS,
+  MULTIDB_OPTIONS_TRANSFORM,
+} from './multi-db.constants.js';
 import type { EntityLike, MultiDbModuleOptions } from './multi-db.options.js';
 import { getEntityManagerToken, getOrmToken, getRepositoryToken } from './multi-db.tokens.js';
 import { openDatabases, type StartedDatabases } from './orm/open-databases.js';
@@ -24,13 +29,19 @@ export function withRootProviders(
   const injectable = [...declared.flatMap(createKeyProviders), ...createRepositoryProviders(entities)];
   const startup: Provider = {
     provide: MULTIDB_DATABASES,
-    useFactory: (options: MultiDbModuleOptions, modules: ModulesContainer) => startAll(options, modules, declared),
-    inject: [MULTIDB_MODULE_OPTIONS, ModulesContainer],
+    useFactory: (options: MultiDbModuleOptions, transform: OptionsTransform, modules: ModulesContainer) =>
+      startAll(transform(options), modules, declared),
+    inject: [MULTIDB_MODULE_OPTIONS, MULTIDB_OPTIONS_TRANSFORM, ModulesContainer],
+  };
+  const identity: Provider = {
+    provide: MULTIDB_OPTIONS_TRANSFORM,
+    useValue: (options: MultiDbModuleOptions) => options,
   };
   return {
     ...definition,
     providers: [
       ...(definition.providers ?? []),
+      identity,
       startup,
       DbService,
       MigrationService,
@@ -40,6 +51,9 @@ export function withRootProviders(
     exports: [...(definition.exports ?? []), DbService, MigrationService, ...tokensOf(injectable)],
   };
 }
+
+/** Applied to the module options before the databases start; the identity unless a test overrides it. */
+export type OptionsTransform = (options: MultiDbModuleOptions) => MultiDbModuleOptions;
 
 /** The tokens of factory providers, for a module's `exports`. */
 export function tokensOf(providers: readonly Provider[]): string[] {

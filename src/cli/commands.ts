@@ -5,7 +5,7 @@ import type { MigrationService } from '../migrations/migration.service.js';
 export interface CommandContext {
   db: DbService;
   migrations: MigrationService;
-  flags: { name?: string; blank?: boolean; initial?: boolean; to?: string };
+  flags: { name?: string; blank?: boolean; initial?: boolean; to?: string; class?: string };
 }
 
 /** What a command did for one database. */
@@ -20,7 +20,7 @@ export interface CommandSpec {
   description: string;
   /** `many`: any number of --db (all when absent); `one`: exactly one --db. */
   db: 'many' | 'one';
-  flags: ReadonlyArray<'name' | 'blank' | 'initial' | 'to'>;
+  flags: ReadonlyArray<'name' | 'blank' | 'initial' | 'to' | 'class'>;
   run(ctx: CommandContext, key: string): Promise<KeyResult>;
 }
 
@@ -109,6 +109,17 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
         ? `entities differ from the migrations: run migration:create --db ${key}`
         : 'entities match the migrations';
       return { summary, data: { changed }, changed };
+    },
+  },
+  'seed:run': {
+    description: "Run a seeder (--class, default: the database's defaultSeeder) from <seederOptions.directory>/<key>/",
+    db: 'one',
+    flags: ['class'],
+    run: async ({ db, flags }, key) => {
+      const orm = db.orm(key);
+      const seeder = flags.class ?? orm.config.get('seeder').defaultSeeder ?? 'DatabaseSeeder';
+      await orm.seeder.seedString(seeder);
+      return { summary: `ran ${seeder}`, data: { seeder } };
     },
   },
   'schema:create': schema(

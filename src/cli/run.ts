@@ -21,6 +21,7 @@ const ARGS = {
   config: { type: 'string', short: 'c' },
   name: { type: 'string' },
   to: { type: 'string' },
+  class: { type: 'string' },
   blank: { type: 'boolean' },
   initial: { type: 'boolean' },
   json: { type: 'boolean' },
@@ -47,7 +48,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stderr.write(`${spec ? `Unexpected argument '${extra[0]}'` : `Unknown command '${name}'`}.\n\n${usage()}`);
     return 2;
   }
-  const misplaced = (['name', 'to', 'blank', 'initial'] as const).find(
+  const misplaced = (['name', 'to', 'blank', 'initial', 'class'] as const).find(
     (f) => values[f] !== undefined && !spec.flags.includes(f),
   );
   if (misplaced) {
@@ -155,6 +156,7 @@ function commandHelp(name: string, spec: CommandSpec): string {
     blank: '--blank          an empty migration to fill by hand',
     initial: '--initial        the whole current schema (marked executed when the tables exist)',
     to: '--to <name>      the migration to stop at',
+    class: '--class <name>   the seeder class (default: the configured defaultSeeder)',
   };
   const db =
     spec.db === 'one'

@@ -6,6 +6,7 @@ import { type DriverName, parseDatabaseUrl } from './database-url.js';
 
 export const DEFAULT_KEY = 'default';
 export const DEFAULT_MIGRATIONS_DIRECTORY = 'migrations';
+export const DEFAULT_SEEDERS_DIRECTORY = 'seeders';
 const KEY_PATTERN = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
 /** One configured database, validated and merged, before its ORM starts. */
@@ -26,27 +27,37 @@ export function resolveDatabases(options: MultiDbModuleOptions): ResolvedDatabas
   const rootPath = options.rootPath ?? process.cwd();
   const keys = Object.keys(map);
   const ordered = [DEFAULT_KEY, ...keys.filter((k) => k !== DEFAULT_KEY)];
-  const migrationsRoot = migrationsDirectory(options);
+  const migrations = perKeyFolders(options.rootPath, options.migrationOptions, DEFAULT_MIGRATIONS_DIRECTORY, [
+    'runOnStart',
+  ]);
+  const seeders = perKeyFolders(options.rootPath, options.seederOptions, DEFAULT_SEEDERS_DIRECTORY, []);
   return ordered.map((key) => {
     const db = resolveOne(key, map[key], options.common ?? {}, rootPath);
-    db.options.migrations = migrationsOf(key, options, db.options.migrations, migrationsRoot);
+    db.options.migrations = migrations(key, db.options.migrations);
+    db.options.seeder = seeders(key, db.options.seeder);
     return db;
   });
 }
 
-/** The absolute folder that holds one migrations folder per key. */
-export function migrationsDirectory(options: MultiDbModuleOptions): string {
-  const directory = options.migrationOptions?.directory ?? DEFAULT_MIGRATIONS_DIRECTORY;
-  return isAbsolute(directory) ? directory : resolve(options.rootPath ?? process.cwd(), directory);
-}
-
-/** Common migration settings, then the database's own; each key in `<directory>/<key>/`. */
-function migrationsOf(key: string, options: MultiDbModuleOptions, own: unknown, root: string): Record<string, unknown> {
-  const { directory: _directory, runOnStart: _runOnStart, ...common } = options.migrationOptions ?? {};
-  const mine = (own ?? {}) as { path?: string; pathTs?: string };
-  // one folder serves compiled and TypeScript runs alike, unless the database names both
-  const path = mine.path ?? mine.pathTs ?? join(root, key);
-  return { ...common, ...mine, path, pathTs: mine.pathTs ?? path };
+/**
+ * Settings shared by every database plus one folder per key (`<directory>/<key>/`, relative to
+ * `rootPath`); a database's own settings win, and an explicit `path` replaces the folder.
+ */
+function perKeyFolders(
+  rootPath: string | undefined,
+  shared: { directory?: string } | undefined,
+  defaultDirectory: string,
+  ours: readonly string[],
+): (key: string, own: unknown) => Record<string, unknown> {
+  const { directory = defaultDirectory, ...rest } = (shared ?? {}) as { directory?: string } & Record<string, unknown>;
+  const common = Object.fromEntries(Object.entries(rest).filter(([name]) => !ours.includes(name)));
+  const root = isAbsolute(directory) ? directory : resolve(rootPath ?? process.cwd(), directory);
+  return (key, own) => {
+    const mine = (own ?? {}) as { path?: string; pathTs?: string };
+    // one folder serves compiled and TypeScript runs alike, unless the database names both
+    const path = mine.path ?? mine.pathTs ?? join(root, key);
+    return { ...common, ...mine, path, pathTs: mine.pathTs ?? path };
+  };
 }
 
 function normaliseDatabases(databases: unknown): Record<string, unknown> {

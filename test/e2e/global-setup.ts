@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { startMariaDb, startPostgres, type ThrowawayServer } from '../harness/servers.js';
+import { startMariaDb, startPostgres, type ThrowawayServer } from 'nestjs-multidb/testing';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -17,7 +17,7 @@ describe('the demo: the built sample app on its embedded SQLite default', () => 
   const start = async () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    const env = { ...process.env, PORT: String(port) };
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port) };
     for (const name of ['DATABASE_URL', 'AUTH_DATABASE_URL', 'META_DATABASE_URL']) delete env[name];
     child = spawn(process.execPath, ['dist/src/main.js'], { cwd: project.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -49,8 +49,8 @@ describe('the demo: the built sample app on its embedded SQLite default', () => 
   it('starts with no environment, reports three keys up, and keeps its data across a restart', async () => {
     const output = await start();
     expect(output).toContain('nestjs-multidb sample app is running: open http://localhost:');
-    const health = await (await fetch(`${base}/health`)).json();
-    expect(Object.values(health.details).map((d) => (d as { status: string }).status)).toEqual(['up', 'up', 'up']);
+    const health = (await (await fetch(`${base}/health`)).json()) as { details: Record<string, { status: string }> };
+    expect(Object.values(health.details).map((d) => d.status)).toEqual(['up', 'up', 'up']);
     const created = await fetch(`${base}/users`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -60,7 +60,7 @@ describe('the demo: the built sample app on its embedded SQLite default', () => 
     await stop();
 
     await start();
-    const users = await (await fetch(`${base}/users`)).json();
+    const users = (await (await fetch(`${base}/users`)).json()) as { items: unknown[] };
     expect(users.items).toEqual([{ id: 1, email: 'kept@example.com', displayName: 'Kept' }]);
   });
 });

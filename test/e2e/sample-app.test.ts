@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type ThrowawayServer } from '../harness/servers.js';
+import { startPostgres, type ThrowawayServer } from 'nestjs-multidb/testing';
 import { createDatabase, runSql, runSqlite, serverUrl } from '../fixtures/databases.js';
 import { type SampleEnv, startSampleApp } from '../fixtures/sample-app.js';
 

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { startMariaDb, startPostgres, type ThrowawayServer } from './servers.js';
+import { startMariaDb, startPostgres, type ThrowawayServer } from 'nestjs-multidb/testing';
 
 const cases: Array<[string, () => Promise<ThrowawayServer>, string]> = [
   ['postgresql', () => startPostgres({ maxPreparedTransactions: 5 }), 'postgresql'],

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { MultiDbError } from '../errors/multi-db.error.js';
 
 export interface ThrowawayServer {
   readonly engine: 'postgresql' | 'mariadb';
@@ -23,10 +24,13 @@ export interface ThrowawayServer {
   destroy(): Promise<void>;
 }
 
-export class MissingServerBinaryError extends Error {
-  constructor(binary: string, aptPackage: string) {
-    super(`${binary} is not installed; install it with "apt-get install -y ${aptPackage}"`);
-    this.name = 'MissingServerBinaryError';
+/** A database server binary the throwaway servers need is not installed. */
+export class MissingServerBinaryError extends MultiDbError {
+  constructor(
+    readonly binary: string,
+    readonly aptPackage: string,
+  ) {
+    super(`${binary} is not installed; install it with "apt-get install -y ${aptPackage}" (Debian/Ubuntu).`);
   }
 }
 
