@@ -17,7 +17,14 @@ export default defineConfig({
     // the JSON file gives .ci/run its closing "N passed, N failed" line
     reporters: ['default', ['json', { outputFile: '.vitest-results.json' }]],
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      // unit tests, the README's examples and the sample app's fast suite: no servers
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts', 'examples/**/*.test.ts', 'sample-app/test/**/*.test.ts'],
+        },
+      },
       {
         extends: true,
         test: {

@@ -5,4 +5,10 @@
 export { applySwaps, type DatabaseSwaps, type SwapOptions, swapDatabases } from './swap-databases.js';
 export { type RollbackHooks, rollbackEachTest, rollbackHooks, type TestHooks } from './rollback.js';
 export { seed, truncateAll } from './data.js';
-export { MissingServerBinaryError, startMariaDb, startPostgres, type ThrowawayServer } from './servers.js';
+export {
+  MissingServerBinaryError,
+  type PostgresOptions,
+  startMariaDb,
+  startPostgres,
+  type ThrowawayServer,
+} from './servers.js';

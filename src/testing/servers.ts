@@ -15,6 +15,10 @@ export interface ThrowawayServer {
   readonly port: number;
   readonly user: string;
   readonly password: string;
+  /** The temporary folder holding the server's data, socket and log. */
+  readonly dir: string;
+  /** The server process while it runs. */
+  readonly pid: number | undefined;
   url(database: string, scheme?: string): string;
   createDatabase(name: string): Promise<void>;
   /** Runs one statement with the engine's CLI client; stdout minus its final newline (tab-separated rows, no headers). */
@@ -34,7 +38,14 @@ export class MissingServerBinaryError extends MultiDbError {
   }
 }
 
-const PG_BIN = '/usr/lib/postgresql/15/bin';
+const PG_ROOT = '/usr/lib/postgresql';
+
+/** Debian installs each major version in /usr/lib/postgresql/<version>/bin. */
+function newestPostgresBin(): string {
+  const versions = fs.existsSync(PG_ROOT) ? fs.readdirSync(PG_ROOT).filter((v) => /^\d+$/.test(v)) : [];
+  const newest = versions.sort((a, b) => Number(b) - Number(a))[0] ?? '15';
+  return path.join(PG_ROOT, newest, 'bin');
+}
 const SETPRIV = '/usr/bin/setpriv';
 const BOOT_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 5_000;
@@ -75,6 +86,10 @@ class Server implements ThrowawayServer {
     this.e = engine;
     this.engine = engine.engine;
     this.user = engine.user;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.exitCode === null ? this.child.pid : undefined;
   }
 
   get crashSignal() {
@@ -157,10 +172,19 @@ class Server implements ThrowawayServer {
   }
 }
 
-export async function startPostgres(options: { maxPreparedTransactions?: number } = {}): Promise<ThrowawayServer> {
-  const initdb = requireBinary(`${PG_BIN}/initdb`, 'postgresql');
-  const postgres = requireBinary(`${PG_BIN}/postgres`, 'postgresql');
-  const psql = requireBinary(fs.existsSync(`${PG_BIN}/psql`) ? `${PG_BIN}/psql` : '/usr/bin/psql', 'postgresql-client');
+export interface PostgresOptions {
+  /** `max_prepared_transactions` (two-phase commit needs it above 0). @default 10 */
+  maxPreparedTransactions?: number;
+  /** The folder with `initdb` and `postgres`. @default $MULTIDB_PG_BIN, else the newest /usr/lib/postgresql/<version>/bin */
+  binDir?: string;
+}
+
+/** Starts a PostgreSQL server in a temp folder on a free 127.0.0.1 port, as the `postgres` OS user when run as root. */
+export async function startPostgres(options: PostgresOptions = {}): Promise<ThrowawayServer> {
+  const bin = options.binDir ?? process.env.MULTIDB_PG_BIN ?? newestPostgresBin();
+  const initdb = requireBinary(`${bin}/initdb`, 'postgresql');
+  const postgres = requireBinary(`${bin}/postgres`, 'postgresql');
+  const psql = requireBinary(fs.existsSync(`${bin}/psql`) ? `${bin}/psql` : '/usr/bin/psql', 'postgresql-client');
   // initdb and postgres refuse to run as root
   const asPostgres = isRoot ? osUser('postgres') : {};
   const { dir, port, password } = await prepare('multidb-pg-', asPostgres);
@@ -197,6 +221,7 @@ export async function startPostgres(options: { maxPreparedTransactions?: number 
   });
 }
 
+/** Starts a MariaDB server in a temp folder on a free 127.0.0.1 port; root logs in with a generated password. */
 export async function startMariaDb(): Promise<ThrowawayServer> {
   const installDb = requireBinary('/usr/bin/mariadb-install-db', 'mariadb-server');
   const mariadbd = requireBinary('/usr/sbin/mariadbd', 'mariadb-server');

@@ -208,6 +208,30 @@ export class Migration29990101000001_settings extends Migration {
     expect(await runSql('mariadb', maria, 'select email from users')).toEqual([{ email: 'kept@example.com' }]);
   });
 
+  it('seed:run --db <key> --class <Seeder> runs a seeder from seeders/<key>/ against that database only', async () => {
+    await project.write(
+      'seeders/auth/UserSeeder.ts',
+      `import type { EntityManager } from '@mikro-orm/core';
+import { Seeder } from '@mikro-orm/seeder';
+
+export class UserSeeder extends Seeder {
+  async run(em: EntityManager): Promise<void> {
+    em.create('User', { email: 'seeded@example.com' });
+  }
+}
+`,
+    );
+    const before = await runSql<{ n: number }>('postgres', pg, 'select count(*)::int as n from posts');
+    const result = await cli(['seed:run', '--db', 'auth', '--class', 'UserSeeder'], { ADD_BIO: '1' });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^OK +auth +seed:run: ran UserSeeder/m);
+    expect(await runSql('mariadb', maria, "select email from users where email = 'seeded@example.com'")).toEqual([
+      { email: 'seeded@example.com' },
+    ]);
+    expect(await runSql('postgres', pg, 'select count(*)::int as n from posts')).toEqual(before);
+    expect((await cli(['seed:run'])).code).toBe(2); // one database at a time
+  });
+
   it('every command has --help; unknown commands, keys and flags fail clearly', async () => {
     const commands = [
       'migration:create',
@@ -216,6 +240,7 @@ export class Migration29990101000001_settings extends Migration {
       'migration:list',
       'migration:pending',
       'migration:check',
+      'seed:run',
       'schema:create',
       'schema:drop',
       'schema:update',

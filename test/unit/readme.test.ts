@@ -38,6 +38,14 @@ describe('README', () => {
     }
   });
 
+  it('shows the testing example exactly as examples/app.test.ts, which the unit project runs', async () => {
+    const [readme, example] = await Promise.all([
+      readFile(new URL('README.md', root), 'utf8'),
+      readFile(new URL('examples/app.test.ts', root), 'utf8'),
+    ]);
+    expect(readme).toContain(`\`\`\`ts\n${example}\`\`\``);
+  });
+
   it('names the test command and the Node requirement', async () => {
     const readme = await readFile(new URL('README.md', root), 'utf8');
     expect(readme).toContain('npm test');
