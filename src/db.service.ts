@@ -3,7 +3,7 @@ import type { EntityManager, EntityRepository, MikroORM } from '@mikro-orm/core'
 import type { DriverName } from './config/database-url.js';
 import { redact } from './config/mask.js';
 import { DEFAULT_KEY } from './config/resolve-databases.js';
-import { runInRequestContext } from './context/request-context.js';
+import { RequestContextFactory } from './context/request-context.js';
 import { UnknownDatabaseError } from './errors/multi-db.error.js';
 import { MULTIDB_DATABASES } from './multi-db.constants.js';
 import type { EntityLike } from './multi-db.options.js';
@@ -26,13 +26,13 @@ export class DbService implements OnApplicationShutdown {
   readonly #logger = new Logger('MultiDbModule');
   readonly #byKey: ReadonlyMap<string, Database>;
   readonly #registry: EntityRegistry;
-  readonly #entityManagers: readonly EntityManager[];
+  readonly #contexts: RequestContextFactory;
   #closing: Promise<void> | undefined;
 
   constructor(@Inject(MULTIDB_DATABASES) started: StartedDatabases) {
     this.#byKey = new Map(started.databases.map((db) => [db.config.key, db]));
     this.#registry = started.registry;
-    this.#entityManagers = started.databases.map((db) => db.orm.em);
+    this.#contexts = new RequestContextFactory(started.databases.map((db) => db.orm.em));
   }
 
   /** The configured database keys, `default` first. */
@@ -96,7 +96,7 @@ export class DbService implements OnApplicationShutdown {
 
   /** Runs `fn` in one fresh request context over all databases (queue workers, cron jobs, scripts). */
   runInContext<T>(fn: () => T): T {
-    return runInRequestContext(this.#entityManagers, fn);
+    return this.#contexts.run(fn);
   }
 
   /** Closes every database; safe to call more than once. Also runs on application shutdown. */

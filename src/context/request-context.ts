@@ -1,9 +1,63 @@
 import { type EntityManager, RequestContext } from '@mikro-orm/core';
 
+interface ContextStorage {
+  run<T>(context: RequestContext, fn: () => T): T;
+}
+
 /**
- * Runs `fn` in one fresh MikroORM request context over all the given EntityManagers. One call for
- * all databases: a nested single-EM context would replace the whole store (mikro-orm#7838).
+ * A request's EntityManagers, forked on first use: a request that touches one database of thirty
+ * pays for one fork, not thirty. MikroORM reads the context through `map.get(name)` — both
+ * `RequestContext.getEntityManager()` and every context-aware EntityManager — so forking inside
+ * `get` keeps its whole API working.
  */
-export function runInRequestContext<T>(entityManagers: readonly EntityManager[], fn: () => T): T {
-  return RequestContext.create(entityManagers as EntityManager[], fn);
+class LazyForks extends Map<string, EntityManager> {
+  constructor(private readonly sources: ReadonlyMap<string, EntityManager>) {
+    super();
+  }
+
+  /** Names being forked right now: a new EntityManager resolves its context while it is built. */
+  readonly #forking = new Set<string>();
+
+  override get(name: string): EntityManager | undefined {
+    let em = super.get(name);
+    if (em === undefined && !this.#forking.has(name)) {
+      const source = this.sources.get(name);
+      if (source === undefined) return undefined;
+      this.#forking.add(name);
+      try {
+        // fork the global EntityManager itself: resolving its context would land back in this map
+        em = source.fork({ useContext: true, disableContextResolution: true });
+      } finally {
+        this.#forking.delete(name);
+      }
+      super.set(name, em);
+    }
+    return em;
+  }
+
+  override has(name: string): boolean {
+    return super.has(name) || this.sources.has(name);
+  }
+}
+
+/**
+ * Opens request contexts over several databases at once, as one MikroORM `RequestContext` (a
+ * nested single-EM context would replace the whole store, mikro-orm#7838).
+ */
+export class RequestContextFactory {
+  readonly #sources: ReadonlyMap<string, EntityManager>;
+  readonly #storage: ContextStorage | undefined;
+
+  constructor(readonly entityManagers: readonly EntityManager[]) {
+    this.#sources = new Map(entityManagers.map((em) => [em.name, em]));
+    // MikroORM keeps its AsyncLocalStorage in a static that is private to TypeScript only
+    const storage = (RequestContext as unknown as { storage?: ContextStorage }).storage;
+    this.#storage = typeof storage?.run === 'function' ? storage : undefined;
+  }
+
+  /** Runs `fn` in one fresh request context over all the databases. */
+  run<T>(fn: () => T): T {
+    if (!this.#storage) return RequestContext.create(this.entityManagers as EntityManager[], fn); // eager, same semantics
+    return this.#storage.run(new RequestContext(new LazyForks(this.#sources)), fn);
+  }
 }
