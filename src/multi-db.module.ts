@@ -6,6 +6,7 @@ import {
   type NestModule,
   RequestMethod,
 } from '@nestjs/common';
+import { assertOptionsShape } from './config/resolve-databases.js';
 import { MultiDbMiddleware } from './context/multi-db.middleware.js';
 import { MULTIDB_FEATURE_ENTITIES, MULTIDB_MODULE_OPTIONS } from './multi-db.constants.js';
 import {
@@ -37,6 +38,7 @@ export class MultiDbModule extends ConfigurableMultiDbModule implements NestModu
 
   /** Configures the databases from a static options object. */
   static override setup(options: MultiDbSetupOptions): DynamicModule {
+    assertOptionsShape(options);
     const databases = options.databases;
     const keys = typeof databases === 'object' && databases !== null ? Object.keys(databases) : [];
     return withRootProviders(super.setup(options), keys, options.entities ?? []);

@@ -58,7 +58,7 @@ function parseSqlite(key: string, rest: string, maskedUrl: string, rootPath: str
       "a SQLite URL has no host: use 'sqlite:///relative/file.db', 'sqlite:////absolute/file.db' or 'sqlite://' for memory";
     throw new MalformedUrlError(messages.malformedUrl(key, maskedUrl, reason), { key });
   }
-  const path = decodeURIComponent(pathPart.slice(1));
+  const path = decode(key, maskedUrl, pathPart.slice(1), 'the file path');
   const inMemory = path === '' || path === SQLITE_MEMORY;
   const file = inMemory ? undefined : isAbsolute(path) ? path : resolve(rootPath, path);
   return {
@@ -80,7 +80,7 @@ function parseServer(key: string, driver: DriverName, url: string, maskedUrl: st
   if (!parsed.hostname) {
     throw new MalformedUrlError(messages.malformedUrl(key, maskedUrl, 'it names no host'), { key });
   }
-  const dbName = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
+  const dbName = decode(key, maskedUrl, parsed.pathname.replace(/^\//, ''), 'the database name');
   if (!dbName || dbName.includes('/')) {
     throw new MalformedUrlError(
       messages.malformedUrl(key, maskedUrl, 'it names no database (the path after the host)'),
@@ -92,16 +92,28 @@ function parseServer(key: string, driver: DriverName, url: string, maskedUrl: st
       key,
     });
   }
-  const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
+  const password = parsed.password ? decode(key, maskedUrl, parsed.password, 'the password') : undefined;
   const options: Record<string, unknown> = {
     host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
     dbName,
     ...queryOptions(parsed.searchParams),
   };
   if (parsed.port) options.port = Number(parsed.port);
-  if (parsed.username) options.user = decodeURIComponent(parsed.username);
+  if (parsed.username) options.user = decode(key, maskedUrl, parsed.username, 'the user name');
   if (password !== undefined) options.password = password;
   return { driver, maskedUrl, password, options, sqliteFile: undefined };
+}
+
+/** Percent-decodes one part of a URL; a broken escape (`%zz`) is the user's to fix, not a crash. */
+function decode(key: string, maskedUrl: string, part: string, what: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new MalformedUrlError(
+      messages.malformedUrl(key, maskedUrl, `${what} has an invalid %-escape (write % as %25)`),
+      { key },
+    );
+  }
 }
 
 /** `schema` is MikroORM's own option; every other parameter goes to the driver, numbers and booleans typed. */

@@ -23,7 +23,8 @@ export interface ResolvedDatabase {
 
 /** Validates `databases` and merges common, URL and per-database options; keys come back `default` first. */
 export function resolveDatabases(options: MultiDbModuleOptions): ResolvedDatabase[] {
-  const map = normaliseDatabases((options as Partial<MultiDbModuleOptions> | undefined)?.databases);
+  assertOptionsShape(options);
+  const map = normaliseDatabases(options.databases);
   const rootPath = options.rootPath ?? process.cwd();
   const keys = Object.keys(map);
   const ordered = [DEFAULT_KEY, ...keys.filter((k) => k !== DEFAULT_KEY)];
@@ -58,6 +59,32 @@ function perKeyFolders(
     const path = mine.path ?? mine.pathTs ?? join(root, key);
     return { ...common, ...mine, path, pathTs: mine.pathTs ?? path };
   };
+}
+
+/** Every option of the wrong type is refused here, before anything could trip over it. */
+export function assertOptionsShape(options: unknown): asserts options is MultiDbModuleOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidOptionsError(messages.optionsWrongType(describe(options)));
+  }
+  const o = options as Record<string, unknown>;
+  const expect = (name: string, ok: boolean, wanted: string) => {
+    if (o[name] !== undefined && !ok)
+      throw new InvalidOptionsError(messages.optionWrongType(name, wanted, describe(o[name])));
+  };
+  expect('rootPath', typeof o.rootPath === 'string' && o.rootPath.length > 0, 'a non-empty folder path');
+  expect('entities', Array.isArray(o.entities), 'an array of entities');
+  expect('common', isPlainObject(o.common), 'an object of MikroORM options');
+  expect('migrationOptions', isPlainObject(o.migrationOptions), 'an object');
+  expect('seederOptions', isPlainObject(o.seederOptions), 'an object');
+  expect('requestContext', typeof o.requestContext === 'boolean', 'true or false');
+  for (const name of ['migrationOptions', 'seederOptions']) {
+    const directory = (o[name] as { directory?: unknown } | undefined)?.directory;
+    if (directory !== undefined && (typeof directory !== 'string' || directory.length === 0)) {
+      throw new InvalidOptionsError(
+        messages.optionWrongType(`${name}.directory`, 'a non-empty folder path', describe(directory)),
+      );
+    }
+  }
 }
 
 function normaliseDatabases(databases: unknown): Record<string, unknown> {

@@ -5,6 +5,10 @@
 const list = (keys: readonly string[]): string => keys.map((k) => `'${k}'`).join(', ');
 
 export const messages = {
+  optionsWrongType: (got: string): string =>
+    `MultiDbModule: the options must be an object such as { databases: { default: 'sqlite:///data/app.db' } }, got ${got}.`,
+  optionWrongType: (name: string, wanted: string, got: string): string =>
+    `MultiDbModule: '${name}' must be ${wanted}, got ${got}.`,
   databasesMissing: (): string =>
     "MultiDbModule: the 'databases' option is missing. Pass a URL string or a map of database keys to URLs, e.g. { databases: { default: 'sqlite:///data/app.db' } }.",
   databasesWrongType: (got: string): string =>

@@ -75,6 +75,8 @@ describe('database URLs', () => {
     ['mysql:///users', MalformedUrlError, 'names no host'],
     ['mysql://app:secret@/users', MalformedUrlError, 'cannot be parsed'],
     ['sqlite://data.db', MalformedUrlError, 'a SQLite URL has no host'],
+    ['postgresql://app:secret%zz@db/main', MalformedUrlError, 'the password has an invalid %-escape'],
+    ['postgresql://app:secret@db:5432/ma%zzin', MalformedUrlError, 'the database name has an invalid %-escape'],
   ])('%s is refused clearly, naming the key and hiding the password', (url, type, text) => {
     let error: unknown;
     try {
