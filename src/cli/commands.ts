@@ -1,5 +1,6 @@
 import type { DbService } from '../db.service.js';
 import type { MigrationService } from '../migrations/migration.service.js';
+import { onlyValue } from '../migrations/per-key.js';
 
 /** What a command gets: the services over the opened databases and the parsed flags. */
 export interface CommandContext {
@@ -56,8 +57,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     db: 'many',
     flags: ['to'],
     run: async ({ migrations, flags }, key) => {
-      const [outcome] = await migrations.up([key], { to: flags.to });
-      const applied = outcome?.ok ? outcome.value : [];
+      const applied = onlyValue(await migrations.up([key], { to: flags.to }));
       return { summary: `applied ${list(applied)}`, data: { applied } };
     },
   },
@@ -76,8 +76,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     db: 'many',
     flags: [],
     run: async ({ migrations }, key) => {
-      const [outcome] = await migrations.status([key]);
-      const status = outcome?.ok ? outcome.value : { executed: [], pending: [] };
+      const status = onlyValue(await migrations.status([key]));
       const executed = status.executed.map((m) => `${m.name} @ ${new Date(m.executed_at).toISOString()}`);
       return {
         summary: `executed ${list(executed)}; pending ${status.pending.length}`,
@@ -93,8 +92,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     db: 'many',
     flags: [],
     run: async ({ migrations }, key) => {
-      const [outcome] = await migrations.pending([key]);
-      const pending = outcome?.ok ? outcome.value : [];
+      const pending = onlyValue(await migrations.pending([key]));
       return { summary: `pending ${list(pending)}`, data: { pending } };
     },
   },
@@ -103,8 +101,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     db: 'many',
     flags: [],
     run: async ({ migrations }, key) => {
-      const [outcome] = await migrations.check([key]);
-      const changed = outcome?.ok === true && outcome.value;
+      const changed = onlyValue(await migrations.check([key]));
       const summary = changed
         ? `entities differ from the migrations: run migration:create --db ${key}`
         : 'entities match the migrations';

@@ -6,7 +6,7 @@ import { messages } from '../errors/messages.js';
 import { MULTIDB_MODULE_OPTIONS } from '../multi-db.constants.js';
 import type { MultiDbModuleOptions } from '../multi-db.options.js';
 import { createSchema, dropSchema, updateSchema } from '../orm/schema-tools.js';
-import { forEachKey } from './per-key.js';
+import { forEachKey, onlyValue } from './per-key.js';
 
 /** How to create a migration. */
 export interface CreateMigrationOptions {
@@ -50,14 +50,14 @@ export class MigrationService implements OnModuleInit {
 
   /** Creates a migration for one database from the entity diff (or blank, or initial). */
   async create(key: string, options: CreateMigrationOptions = {}): Promise<CreatedMigration> {
-    const [outcome] = await this.#run('migration:create', [key], async (k) => {
+    const outcomes = await this.#run('migration:create', [key], async (k) => {
       const migrator = this.#migrator(k) as SqlMigrator;
       const result = options.initial
         ? await migrator.createInitial(undefined, options.name, options.blank)
         : await migrator.create(undefined, options.blank ?? false, false, options.name);
       return result as CreatedMigration;
     });
-    return (outcome as Extract<KeyOutcome<CreatedMigration>, { ok: true }>).value;
+    return onlyValue(outcomes);
   }
 
   /** Applies pending migrations (optionally up to a named one) of the given databases. */
@@ -70,10 +70,10 @@ export class MigrationService implements OnModuleInit {
   /** Reverts one database's last migration, or every migration after `to` (`to: 0` reverts all). */
   async down(key: string, options: { to?: string | 0 } = {}): Promise<string[]> {
     if (!key) throw new MultiDbError(messages.downNeedsKey());
-    const [outcome] = await this.#run('migration:down', [key], async (k) =>
+    const outcomes = await this.#run('migration:down', [key], async (k) =>
       names(await this.#migrator(k).down(options.to === undefined ? undefined : { to: options.to })),
     );
-    return (outcome as Extract<KeyOutcome<string[]>, { ok: true }>).value;
+    return onlyValue(outcomes);
   }
 
   /** Executed and pending migrations of the given databases. */

@@ -27,3 +27,10 @@ export async function forEachKey<T>(
   if (outcomes.some((o) => !o.ok)) throw new DatabaseOperationError(operation, outcomes);
   return outcomes;
 }
+
+/** The value of a one-key run (which resolves only when that key succeeded). */
+export function onlyValue<T>(outcomes: readonly KeyOutcome<T>[]): T {
+  const [outcome] = outcomes;
+  if (!outcome?.ok) throw new Error('onlyValue: expected one successful outcome');
+  return outcome.value;
+}
