@@ -1,0 +1,37 @@
+/**
+ * Runs one of the HTTP apps of scenario 3 as a child process: listens on a free loopback port,
+ * tells the parent the port over IPC, and closes when the parent sends 'stop' (or disconnects); 'gc' runs a full GC (with --expose-gc).
+ *
+ *   node bench/apps/serve.mjs bench/apps/multidb-app.mjs   (BENCH_APP_ENV: JSON with sqliteFile, pgUrl)
+ */
+import 'reflect-metadata';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { NestFactory } from '@nestjs/core';
+import { quietNest } from '../lib/nest.mjs';
+
+const [file] = process.argv.slice(2);
+const env = JSON.parse(process.env.BENCH_APP_ENV ?? '{}');
+const { createModule } = await import(pathToFileURL(resolve(file)).href);
+const app = await NestFactory.create(await createModule(env), quietNest);
+await app.listen(0, '127.0.0.1');
+const { port } = app.getHttpServer().address();
+
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  await app.close();
+  process.exit(0);
+}
+process.on('message', (message) => {
+  if (message === 'stop') void stop();
+  if (message === 'gc') {
+    // between rounds, so that one round's garbage is not collected during the next
+    globalThis.gc?.();
+    globalThis.gc?.();
+    process.send?.('gc-done');
+  }
+});
+process.on('disconnect', () => void stop());
+process.send?.({ port });
