@@ -58,6 +58,4 @@ export const messages = {
     'migration:down reverts one database at a time: name it with --db <key> (or pass a key to down()).',
   mariaDbThroughMySql: (key: string, url: string): string =>
     `Database '${key}' (${url}) is a MariaDB server driven by @mikro-orm/mysql, whose schema introspection misreads MariaDB's column defaults (migration:check and schema diffs never come out clean). Use a mariadb:// URL and install @mikro-orm/mariadb.`,
-  notReady: (): string =>
-    'DbService is not ready: it is used before MultiDbModule finished starting, or after close().',
 } as const;

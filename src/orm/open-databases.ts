@@ -7,9 +7,8 @@ import { type Database, type StartOptions, startDatabases } from './start-databa
 /** What start-up hands to DbService: the started databases and the entity registry. */
 export interface StartedDatabases {
   readonly databases: readonly Database[];
+  /** Every configured database's entities (`registry.keys`: every configured key, also those not opened). */
   readonly registry: EntityRegistry;
-  /** Every configured key, also those not opened. */
-  readonly configuredKeys: readonly string[];
 }
 
 export interface OpenOptions extends StartOptions {
@@ -28,5 +27,5 @@ export async function openDatabases(options: MultiDbModuleOptions, open: OpenOpt
   }
   const registry = new EntityRegistry(configuredKeys, [...(options.entities ?? []), ...(open.extraEntities ?? [])]);
   const selected = open.keys ? configs.filter((c) => open.keys?.includes(c.key)) : configs;
-  return { databases: await startDatabases(selected, registry, open), registry, configuredKeys };
+  return { databases: await startDatabases(selected, registry, open), registry };
 }
