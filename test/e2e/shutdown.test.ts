@@ -8,9 +8,12 @@ import { createDatabase, runSql, serverUrl } from '../fixtures/databases.js';
 class SlowController {
   constructor(private readonly db: DbService) {}
 
+  static entered = 0;
+
   /** Work before and after the query: a pool closed in between would fail the request. */
   @Get('slow')
   async slow() {
+    SlowController.entered++;
     await new Promise((resolve) => setTimeout(resolve, 300));
     await this.db.em('default').getConnection().execute('select pg_sleep(0.05)');
     return { ok: true };
@@ -43,7 +46,7 @@ describe('graceful shutdown under load', () => {
         .catch((error: Error) => statuses.push(`network: ${error.message}`));
 
     const first = Array.from({ length: 8 }, fire);
-    await new Promise((resolve) => setTimeout(resolve, 150)); // all eight are inside the handler's first wait
+    await expect.poll(() => SlowController.entered, { interval: 5 }).toBe(8); // all eight are inside the handler
     const closing = app.close();
     const late = Array.from({ length: 4 }, fire); // arrive while shutting down
     await Promise.all([closing, ...first, ...late]);
