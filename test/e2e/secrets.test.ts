@@ -1,0 +1,100 @@
+import type { LoggerService } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import type { MultiDbModuleOptions } from 'nestjs-multidb';
+import { startPostgres, type ThrowawayServer } from 'nestjs-multidb/testing';
+import { MULTIDB_OPTIONS_TRANSFORM } from '../../src/multi-db.constants.js';
+import { AppModule } from '../../sample-app/src/app.module.js';
+import { createDatabase, serverUrl } from '../fixtures/databases.js';
+
+/** Every line anything logged: Nest's logger and MikroORM's debug logger. */
+const lines: string[] = [];
+const capture: LoggerService = {
+  log: (...m: unknown[]) => lines.push(m.map(String).join(' ')),
+  error: (...m: unknown[]) => lines.push(m.map(String).join(' ')),
+  warn: (...m: unknown[]) => lines.push(m.map(String).join(' ')),
+  debug: (...m: unknown[]) => lines.push(m.map(String).join(' ')),
+  verbose: (...m: unknown[]) => lines.push(m.map(String).join(' ')),
+};
+const debugEverything = (options: MultiDbModuleOptions): MultiDbModuleOptions => ({
+  ...options,
+  common: { ...options.common, debug: true, logger: (message: string) => lines.push(message) },
+});
+
+describe('secrets: with MikroORM debug logging on, no password appears anywhere', () => {
+  let pg: ThrowawayServer | undefined;
+  let dir: string | undefined;
+  const bodies: string[] = [];
+  afterAll(async () => {
+    await pg?.destroy();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('logs, errors, health output and /databases of the sample app on PostgreSQL + MariaDB + SQLite', async () => {
+    pg = await startPostgres();
+    await pg.createDatabase('secrets_main');
+    const maria = await createDatabase('mariadb', 'secrets_users');
+    dir = await mkdtemp(join(tmpdir(), 'multidb-secrets-'));
+    const passwords = [pg.password, inject('mariadb').password];
+    process.env.DATABASE_URL = pg.url('secrets_main');
+    process.env.AUTH_DATABASE_URL = serverUrl('mariadb', maria, 'mariadb');
+    process.env.META_DATABASE_URL = `sqlite:///${join(dir, 'meta.db')}`;
+    try {
+      const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
+        .overrideProvider(MULTIDB_OPTIONS_TRANSFORM)
+        .useValue(debugEverything)
+        .compile();
+      const app = moduleRef.createNestApplication({ logger: capture });
+      await app.init();
+      await app.listen(0, '127.0.0.1');
+      const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+      const call = async (method: string, path: string, body?: object) => {
+        const res = await fetch(`${base}${path}`, {
+          method,
+          headers: body ? { 'content-type': 'application/json' } : {},
+          body: body ? JSON.stringify(body) : undefined,
+        });
+        const text = await res.text();
+        bodies.push(text);
+        return res.status;
+      };
+      expect(await call('POST', '/users', { email: 'ada@example.com', displayName: 'Ada' })).toBe(201);
+      expect(await call('POST', '/users', { email: 'ada@example.com', displayName: 'Ada' })).toBe(409);
+      expect(await call('POST', '/posts', { title: 'Hi', body: '', authorId: 1 })).toBe(201);
+      expect(await call('GET', '/databases')).toBe(200);
+      expect(await call('GET', '/health')).toBe(200);
+      await pg.stop(); // errors from a dead server, logged with their stacks
+      expect(await call('GET', '/health')).toBe(503);
+      expect(await call('GET', '/databases')).toBe(200);
+      expect(await call('POST', '/posts', { title: 'Lost', body: '', authorId: 1 })).toBe(500);
+      await pg.start();
+      await app.close();
+
+      // a start-up that fails on a wrong password, through Nest's logger and the thrown error
+      process.env.AUTH_DATABASE_URL = serverUrl('mariadb', maria, 'mariadb').replace(/:[^:@/]+@/, `:${passwords[1]}x@`);
+      const failing = await Test.createTestingModule({ imports: [AppModule] })
+        .overrideProvider(MULTIDB_OPTIONS_TRANSFORM)
+        .useValue(debugEverything)
+        .compile()
+        .catch((error: Error) => error);
+      expect(failing).toBeInstanceOf(Error);
+      lines.push(String((failing as Error).message), String((failing as Error).stack));
+    } finally {
+      for (const name of ['DATABASE_URL', 'AUTH_DATABASE_URL', 'META_DATABASE_URL']) delete process.env[name];
+    }
+
+    // the sweep saw the dangerous places: query logs, a dead server's errors, a refused start-up
+    expect(lines.some((l) => /ECONNREFUSED/.test(l))).toBe(true);
+    expect(lines.some((l) => /Access denied for user 'root'/.test(l))).toBe(true);
+    expect(lines.some((l) => /select|insert/i.test(l))).toBe(true); // the debug log did capture queries
+    for (const text of [...lines, ...bodies]) {
+      for (const password of passwords) {
+        expect(text).not.toContain(password);
+        expect(text).not.toContain(encodeURIComponent(password));
+      }
+    }
+  });
+});
