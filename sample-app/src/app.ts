@@ -6,10 +6,11 @@ import { AppModule } from './app.module.js';
 
 /** Creates the sample app with the pipes and settings it runs with (tests use the same). */
 export async function createApp(options: { logger?: false } = {}): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(
-    AppModule,
-    options.logger === false ? { logger: false } : {},
-  );
+  // abortOnError: false — a database that cannot start is reported as an error, not a process abort
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
+    abortOnError: false,
+    ...(options.logger === false ? { logger: false } : {}),
+  });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.enableShutdownHooks();
   return app;
