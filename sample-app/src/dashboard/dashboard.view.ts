@@ -29,13 +29,14 @@ const STYLE = `
   .badge { font-size:11px; font-weight:600; padding:2px 8px; border-radius:999px; text-transform:uppercase; letter-spacing:.03em; }
   .badge.up { background:#ecfdf3; color:var(--up); } .badge.down { background:#fef3f2; color:var(--down); }
   .driver { color:var(--muted); font-size:13px; }
-  code { font-size:12px; background:var(--bg); padding:2px 6px; border-radius:6px; word-break:break-all; }
+  code { font-size:12px; background:var(--bg); padding:2px 6px; border-radius:6px; overflow-wrap:anywhere; }
+  a { color:var(--accent); }
   table { width:100%; border-collapse:collapse; margin-top:10px; }
   th, td { text-align:left; padding:6px 0; border-bottom:1px solid var(--line); font-size:14px; }
   th { color:var(--muted); font-weight:500; font-size:12px; text-transform:uppercase; letter-spacing:.04em; }
   td.n { text-align:right; font-variant-numeric:tabular-nums; font-weight:600; }
   h3 { margin:28px 0 12px; font-size:16px; }
-  form { display:grid; gap:10px; }
+  form { display:grid; gap:10px; margin-top:12px; }
   label { display:grid; gap:4px; font-size:13px; color:var(--muted); }
   input, select, textarea { font:inherit; padding:8px 10px; border:1px solid var(--line); border-radius:8px; color:var(--ink); }
   button { font:inherit; font-weight:600; padding:9px 14px; border:0; border-radius:8px; background:var(--accent); color:#fff; cursor:pointer; }
