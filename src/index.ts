@@ -17,6 +17,7 @@ export {
 } from './migrations/migration.service.js';
 export { toMikroOrmConfigs } from './migrations/mikro-orm-config.js';
 export { MultiDbMiddleware } from './context/multi-db.middleware.js';
+export { DatabaseUnavailableFilter, databaseKeyOfError } from './errors/database-unavailable.filter.js';
 export {
   getEntityManagerToken,
   getOrmToken,

@@ -21,6 +21,12 @@ let stopping = false;
 async function stop() {
   if (stopping) return;
   stopping = true;
+  // a close that hangs is a finding: say what is still open before the parent gives up on us
+  const slow = setTimeout(() => {
+    const open = JSON.stringify(process.getActiveResourcesInfo());
+    process.stderr.write(`${file}: app.close() still running after 10 s; active resources: ${open}\n`);
+  }, 10_000);
+  slow.unref();
   await app.close();
   process.exit(0);
 }

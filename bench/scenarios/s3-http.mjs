@@ -18,6 +18,7 @@ import { multiDbContext } from '../lib/nest.mjs';
 
 export const title = 'HTTP: one endpoint, two databases';
 const appsDir = fileURLToPath(new URL('../apps/', import.meta.url));
+const STOP_TIMEOUT_MS = 15_000;
 
 /** @param {import('../lib/config.mjs').BenchConfig} config */
 export async function run(config) {
@@ -56,6 +57,10 @@ export async function run(config) {
   });
   await seeding.app.close();
 
+  /** @type {any} */
+  let result;
+  /** @type {string[]} shutdown problems of the apps, reported with the results */
+  const notes = [];
   const servers = {
     A: await startServer('multidb-app.mjs', env),
     B: await startServer('mikro-orm-nestjs-app.mjs', env),
@@ -103,7 +108,7 @@ export async function run(config) {
       { rounds: sizes.rounds, warmup: 0, label: '3 HTTP requests/s' },
     );
     const ms = (/** @type {number[]} */ xs) => `${summarize(xs).median.toFixed(1)} ms`;
-    return {
+    result = {
       ...base,
       rows: [
         compareRow({
@@ -121,8 +126,9 @@ export async function run(config) {
       ],
     };
   } finally {
-    await Promise.all([servers.A.stop(), servers.B.stop()]);
+    for (const problem of await Promise.all([servers.A.stop(), servers.B.stop()])) if (problem) notes.push(problem);
   }
+  return { ...result, notes };
 }
 
 /**
@@ -154,9 +160,24 @@ function startServer(appFile, env) {
             child.once('message', done);
             child.send('gc');
           }),
+        /** @returns {Promise<string | undefined>} what went wrong, if the app did not close in time */
         stop: async () => {
           if (child.exitCode === null) child.send('stop');
+          const late = Symbol('late');
+          /** @type {NodeJS.Timeout | undefined} */
+          let timer;
+          const deadline = new Promise((resolve) => {
+            timer = setTimeout(() => resolve(late), STOP_TIMEOUT_MS);
+          });
+          const outcome = await Promise.race([exited, deadline]);
+          clearTimeout(timer);
+          if (outcome !== late) return undefined;
+          child.kill('SIGKILL');
           await exited;
+          return (
+            `${appFile}: app.close() had not finished ${STOP_TIMEOUT_MS / 1000} s after the load ended; the process was ` +
+            'killed (its own diagnostic, printed during the run, lists what was still open)'
+          );
         },
       });
     });

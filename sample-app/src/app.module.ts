@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
-import { MultiDbModule } from 'nestjs-multidb';
+import { DatabaseUnavailableFilter, MultiDbModule } from 'nestjs-multidb';
 import { MultiDbHealthIndicator } from 'nestjs-multidb/health';
 import { AuditController } from './audit/audit.controller.js';
 import { AuditService } from './audit/audit.service.js';
@@ -30,6 +31,14 @@ const URL_VARIABLES = ['DATABASE_URL', 'AUTH_DATABASE_URL', 'META_DATABASE_URL']
     TerminusModule,
   ],
   controllers: [DashboardController, UsersController, PostsController, AuditController, DatabasesController],
-  providers: [UsersService, PostsService, AuditService, DatabasesService, MultiDbHealthIndicator],
+  providers: [
+    UsersService,
+    PostsService,
+    AuditService,
+    DatabasesService,
+    MultiDbHealthIndicator,
+    // a request whose database is down gets 503 naming it, not a 500
+    { provide: APP_FILTER, useClass: DatabaseUnavailableFilter },
+  ],
 })
 export class AppModule {}

@@ -7,6 +7,7 @@ import { redact } from '../config/mask.js';
 import type { ResolvedDatabase } from '../config/resolve-databases.js';
 import { entityName } from '../entities/database-key.js';
 import type { EntityRegistry } from '../entities/entity-registry.js';
+import { tagErrorsWithKey } from '../errors/database-unavailable.filter.js';
 import { DatabaseConnectionError, EntityDatabaseError, MultiDbError } from '../errors/multi-db.error.js';
 import { messages } from '../errors/messages.js';
 
@@ -38,6 +39,7 @@ export async function startDatabases(
       const begin = performance.now();
       const orm = await initOrm(config, registry, options.importer);
       started.push({ config, orm });
+      tagErrorsWithKey(orm, config.key);
       assertNoCrossDatabaseRelations(config.key, orm, registry);
       await connect(config, orm);
       if (await isMariaDbThroughMySqlDriver(orm))

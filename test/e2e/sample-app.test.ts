@@ -183,10 +183,33 @@ describe.each(setups)('sample app over HTTP: $name', (setup) => {
       expect(down.body.details.auth.status).toBe('up');
       expect(down.body.details.meta.status).toBe('up');
       expect(took).toBeLessThan(1000 + 1500); // the configured timeout, plus the HTTP round trip
+
+      // requests that need PostgreSQL fail fast with 503 naming it; the others go on
+      const blocked = await call('POST', '/posts', { title: 'While down', body: '', authorId: 1 });
+      expect(blocked).toEqual({
+        status: 503,
+        body: {
+          statusCode: 503,
+          error: 'Service Unavailable',
+          message: "Database 'default' is unavailable right now; retry later.",
+          database: 'default',
+        },
+      });
+      expect((await call('GET', '/users/1')).status).toBe(200);
+      expect((await call('GET', '/audit')).status).toBe(200);
+
       await (pg as ThrowawayServer).start();
+      const restarted = performance.now();
       await expect
         .poll(async () => (await call('GET', '/health')).status, { timeout: 10_000, interval: 250 })
         .toBe(200);
+      await expect
+        .poll(async () => (await call('POST', '/posts', { title: 'After restart', body: '', authorId: 1 })).status, {
+          timeout: 5_000,
+          interval: 100,
+        })
+        .toBe(201);
+      expect(performance.now() - restarted).toBeLessThan(5_000); // back without restarting the app
     });
   }
 });
