@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type ThrowawayServer } from 'nestjs-multidb/testing';
 import { createDatabase, runSql, runSqlite, serverUrl } from '../fixtures/databases.js';
-import { type SampleEnv, startSampleApp } from '../fixtures/sample-app.js';
+import { jsonClient, type SampleEnv, startSampleApp } from '../fixtures/sample-app.js';
 
 interface Setup {
   name: string;
@@ -63,16 +63,7 @@ describe.each(setups)('sample app over HTTP: $name', (setup) => {
   let base: string;
   let dir: string;
   const bodies: string[] = [];
-  const call = async (method: string, path: string, body?: object) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: body ? { 'content-type': 'application/json' } : {},
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    bodies.push(text);
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  };
+  const call = jsonClient(() => base, bodies);
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'multidb-sample-'));

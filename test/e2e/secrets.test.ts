@@ -9,6 +9,7 @@ import { startPostgres, type ThrowawayServer } from 'nestjs-multidb/testing';
 import { MULTIDB_OPTIONS_TRANSFORM } from '../../src/multi-db.constants.js';
 import { AppModule } from '../../sample-app/src/app.module.js';
 import { createDatabase, serverUrl } from '../fixtures/databases.js';
+import { jsonClient } from '../fixtures/sample-app.js';
 
 /** Every line anything logged: Nest's logger and MikroORM's debug logger. */
 const lines: string[] = [];
@@ -51,16 +52,8 @@ describe('secrets: with MikroORM debug logging on, no password appears anywhere'
       await app.init();
       await app.listen(0, '127.0.0.1');
       const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-      const call = async (method: string, path: string, body?: object) => {
-        const res = await fetch(`${base}${path}`, {
-          method,
-          headers: body ? { 'content-type': 'application/json' } : {},
-          body: body ? JSON.stringify(body) : undefined,
-        });
-        const text = await res.text();
-        bodies.push(text);
-        return res.status;
-      };
+      const client = jsonClient(() => base, bodies);
+      const call = async (method: string, path: string, body?: object) => (await client(method, path, body)).status;
       expect(await call('POST', '/users', { email: 'ada@example.com', displayName: 'Ada' })).toBe(201);
       expect(await call('POST', '/users', { email: 'ada@example.com', displayName: 'Ada' })).toBe(409);
       expect(await call('POST', '/posts', { title: 'Hi', body: '', authorId: 1 })).toBe(201);
