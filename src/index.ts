@@ -1,6 +1,7 @@
 export { MultiDbModule, MultiDbFeatureModule } from './multi-db.module.js';
 export type { MultiDbSetupOptions, MultiDbSetupAsyncOptions } from './multi-db.module-definition.js';
 export type {
+  ConnectionPolicy,
   DatabaseOptions,
   EntityLike,
   MigrationOptions,
@@ -41,6 +42,7 @@ export {
   InvalidOptionsError,
   MalformedUrlError,
   MultiDbError,
+  PoolTimeoutError,
   UnknownDatabaseError,
   UnregisteredEntityError,
   UnsupportedSchemeError,

@@ -1,30 +1,11 @@
 import { type ArgumentsHost, Catch, HttpStatus } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import type { MikroORM } from '@mikro-orm/core';
+import { connectionsOf } from '../orm/pool-guard.js';
+import { MultiDbError } from './multi-db.error.js';
+import { isUnavailable } from './unavailable.js';
 
 const DATABASE_KEY = Symbol.for('nestjs-multidb:database-key');
-
-/** Network-level failures: the server is gone, restarting, refusing, or the pool cannot get a connection. */
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENOTFOUND',
-  'EPIPE',
-  'PROTOCOL_CONNECTION_LOST',
-  'ER_CON_COUNT_ERROR',
-  '57P01', // PostgreSQL: admin shutdown
-  '57P02',
-  '57P03', // cannot connect now (starting up)
-  '08000',
-  '08001',
-  '08003',
-  '08004',
-  '08006',
-]);
-const UNAVAILABLE_MESSAGES =
-  /Connection terminated|terminating connection|timeout exceeded when trying to connect|Pool is closed|connect ECONNREFUSED/i;
 
 /** The connection methods through which every query, transaction and connect of a database passes. */
 const CONNECTION_METHODS = ['connect', 'execute', 'begin', 'commit', 'rollback', 'transactional'] as const;
@@ -41,10 +22,7 @@ export function tagErrorsWithKey(orm: MikroORM, key: string): void {
     }
     return error;
   };
-  const driver = orm.driver as unknown as { connection?: object; replicas?: object[] };
-  for (const connection of [driver.connection, ...(driver.replicas ?? [])]) {
-    if (!connection) continue;
-    const target = connection as Record<string, unknown>;
+  for (const target of connectionsOf(orm)) {
     for (const name of CONNECTION_METHODS) {
       const original = target[name];
       if (typeof original !== 'function') continue;
@@ -60,7 +38,9 @@ export function tagErrorsWithKey(orm: MikroORM, key: string): void {
   }
   const converter = orm.config.getPlatform().getExceptionConverter();
   const convert = converter.convertException.bind(converter);
-  converter.convertException = (error) => tag(convert(error)) as ReturnType<typeof convert>;
+  // our own errors (PoolTimeoutError) reach users as they are, not as a DriverException copy
+  converter.convertException = (error) =>
+    tag(error instanceof MultiDbError ? error : convert(error)) as ReturnType<typeof convert>;
 }
 
 /** The key of the database an error came from, when it is a database's error. */
@@ -68,17 +48,6 @@ export function databaseKeyOfError(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null
     ? (error as Record<symbol, string | undefined>)[DATABASE_KEY]
     : undefined;
-}
-
-/** Whether an error means the database cannot be reached right now (as opposed to a bad query). */
-export function isUnavailable(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    const { code, message } = e as { code?: unknown; message?: unknown };
-    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
-    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message)) return true;
-    if (e instanceof AggregateError && e.errors.some((inner) => isUnavailable(inner))) return true;
-  }
-  return false;
 }
 
 /**

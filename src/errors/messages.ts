@@ -56,6 +56,12 @@ export const messages = {
     (succeeded.length > 0 ? ` (succeeded: ${succeeded.map((k) => `'${k}'`).join(', ')})` : ''),
   downNeedsKey: (): string =>
     'migration:down reverts one database at a time: name it with --db <key> (or pass a key to down()).',
+  poolTimeout: (key: string, ms: number, max: number | undefined): string =>
+    `Database '${key}': no connection became free within ${ms} ms (${max === undefined ? 'every pooled connection is' : `all ${max} pooled connections are`} busy, or the server did not accept a new one in time). Raise this database's 'pool.max', shorten long transactions, or raise its 'acquireTimeout'.`,
+  lazyStartDown: (key: string, url: string, reason: string): string =>
+    `Database '${key}' (${url}) is not reachable: ${reason}. Starting without it because it is 'lazy': its requests fail (HTTP 503 through DatabaseUnavailableFilter) until the server answers, then it is used again without a restart.`,
+  runOnStartSkipped: (key: string): string =>
+    `Database '${key}' was not reachable at start-up, so its pending migrations were not applied. Apply them when it is back: nestjs-multidb migration:up --db ${key}`,
   mariaDbThroughMySql: (key: string, url: string): string =>
     `Database '${key}' (${url}) is a MariaDB server driven by @mikro-orm/mysql, whose schema introspection misreads MariaDB's column defaults (migration:check and schema diffs never come out clean). Use a mariadb:// URL and install @mikro-orm/mariadb.`,
 } as const;

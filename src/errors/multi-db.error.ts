@@ -64,6 +64,20 @@ export class UnregisteredEntityError extends MultiDbError {
 /** A database could not be initialised or reached at start-up. */
 export class DatabaseConnectionError extends MultiDbError {}
 
+/**
+ * Every pooled connection of a database stayed busy for the whole acquire timeout (or the server
+ * did not accept a new one in time). The request fails instead of queueing forever; the pool is
+ * unharmed and serves the next request as soon as a connection is free.
+ */
+export class PoolTimeoutError extends MultiDbError {
+  /** Marks it as a database being unavailable right now (HTTP 503 through DatabaseUnavailableFilter). */
+  readonly code = 'MULTIDB_POOL_TIMEOUT';
+
+  constructor(key: string, timeoutMs: number, poolMax: number | undefined) {
+    super(messages.poolTimeout(key, timeoutMs, poolMax), { key });
+  }
+}
+
 /** `@mikro-orm/migrations` is not installed but a migration feature was used. */
 export class MigrationsNotInstalledError extends MultiDbError {}
 
