@@ -40,6 +40,11 @@ export class DbService implements OnApplicationShutdown {
     return [...this.#byKey.keys()];
   }
 
+  /** Keys of `lazy` databases that could not be reached at start-up; each is used again once its server answers. */
+  get unreachableAtStart(): string[] {
+    return [...this.#byKey.values()].flatMap((db) => (db.reachableAtStart ? [] : [db.config.key]));
+  }
+
   /** What a database is, safe to show: key, driver family and masked URL. */
   info(key: string = DEFAULT_KEY): DatabaseInfo {
     const { config } = this.#database(key);

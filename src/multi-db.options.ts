@@ -13,8 +13,26 @@ export type EntityLike = EntityClass<AnyEntity> | EntitySchema<any, any>;
 /** MikroORM options we accept per database or in `common`; `contextName` and `entities` are ours to set. */
 export type MikroOrmOptions = Omit<Partial<Options>, 'contextName' | 'entities' | 'entitiesTs'>;
 
+/** How a database's connections behave when its server is slow, busy or away; per database or in `common`. */
+export interface ConnectionPolicy {
+  /**
+   * Start the application even when this database cannot be reached: start-up logs a warning
+   * instead of failing, health reports it down, its requests fail (HTTP 503 through
+   * `DatabaseUnavailableFilter`), and it is used again by itself once the server answers.
+   * @default false
+   */
+  lazy?: boolean;
+  /**
+   * Milliseconds a query waits for a pooled connection (every connection busy, or a new one being
+   * opened) before it fails with a `PoolTimeoutError` naming the database. Bounds what pg and
+   * mysql2 would otherwise wait forever.
+   * @default 10000
+   */
+  acquireTimeout?: number;
+}
+
 /** One database: its URL plus any MikroORM option (pool, debug, naming strategy, …). */
-export interface DatabaseOptions extends MikroOrmOptions {
+export interface DatabaseOptions extends MikroOrmOptions, ConnectionPolicy {
   /**
    * SQLAlchemy-style URL; the scheme picks the driver: `postgresql://`, `mysql://`, `mariadb://`,
    * `sqlite:///relative.db`, `sqlite:////absolute.db`, `sqlite://` (in memory). `+suffix` is ignored.
@@ -60,7 +78,7 @@ export interface MultiDbModuleOptions {
    * MikroORM options applied to every database; a database's own options win.
    * @default {}
    */
-  common?: MikroOrmOptions;
+  common?: MikroOrmOptions & ConnectionPolicy;
   /**
    * Entities of any database; each goes to the database its `static __database__` names (`'default'` when absent).
    * @default []

@@ -1,12 +1,15 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { InvalidOptionsError } from '../errors/multi-db.error.js';
 import { messages } from '../errors/messages.js';
-import type { DatabaseOptions, MikroOrmOptions, MultiDbModuleOptions } from '../multi-db.options.js';
+import type { ConnectionPolicy, DatabaseOptions, MikroOrmOptions, MultiDbModuleOptions } from '../multi-db.options.js';
 import { type DriverName, parseDatabaseUrl } from './database-url.js';
 
 export const DEFAULT_KEY = 'default';
 export const DEFAULT_MIGRATIONS_DIRECTORY = 'migrations';
 export const DEFAULT_SEEDERS_DIRECTORY = 'seeders';
+export const DEFAULT_ACQUIRE_TIMEOUT_MS = 10_000;
+/** setTimeout's largest delay. */
+const MAX_TIMER_MS = 2_147_483_647;
 const KEY_PATTERN = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
 /** One configured database, validated and merged, before its ORM starts. */
@@ -17,6 +20,10 @@ export interface ResolvedDatabase {
   /** Secrets to scrub from any driver message about this database. */
   secrets: string[];
   sqliteFile: string | undefined;
+  /** Start without it when it cannot be reached (`lazy: true`). */
+  lazy: boolean;
+  /** Milliseconds a query waits for a pooled connection. */
+  acquireTimeout: number;
   /** MikroORM options without `driver` resolution and entities. */
   options: MikroOrmOptions & Record<string, unknown>;
 }
@@ -110,6 +117,23 @@ function resolveOne(key: string, value: unknown, common: MikroOrmOptions, rootPa
     mergeOptions(common as Record<string, unknown>, parsed.options),
     explicit as Record<string, unknown>,
   );
+  const { lazy = false, acquireTimeout = DEFAULT_ACQUIRE_TIMEOUT_MS } = merged as ConnectionPolicy;
+  if (typeof lazy !== 'boolean')
+    throw new InvalidOptionsError(messages.optionWrongType(`${key}.lazy`, 'true or false', describe(lazy)), { key });
+  if (
+    typeof acquireTimeout !== 'number' ||
+    !Number.isFinite(acquireTimeout) ||
+    acquireTimeout <= 0 ||
+    acquireTimeout > MAX_TIMER_MS
+  ) {
+    const got = typeof acquireTimeout === 'number' ? String(acquireTimeout) : describe(acquireTimeout);
+    throw new InvalidOptionsError(
+      messages.optionWrongType(`${key}.acquireTimeout`, `a number of milliseconds from 1 to ${MAX_TIMER_MS}`, got),
+      { key },
+    );
+  }
+  delete merged.lazy;
+  delete merged.acquireTimeout;
   merged.contextName = key;
   merged.discovery = { warnWhenNoEntities: false, ...(merged.discovery as object | undefined) };
   const secrets = [parsed.password, typeof merged.password === 'string' ? merged.password : undefined];
@@ -119,6 +143,8 @@ function resolveOne(key: string, value: unknown, common: MikroOrmOptions, rootPa
     maskedUrl: parsed.maskedUrl,
     secrets: secrets.filter((s): s is string => typeof s === 'string' && s.length > 0),
     sqliteFile: parsed.sqliteFile,
+    lazy,
+    acquireTimeout,
     options: merged,
   };
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnModuleInit } from '@nestjs/common';
 import { type IMigrator, type MigrationDiff, type MigrationRow, Utils } from '@mikro-orm/core';
 import { DbService } from '../db.service.js';
 import { type KeyOutcome, MigrationsNotInstalledError, MultiDbError } from '../errors/multi-db.error.js';
@@ -39,13 +39,19 @@ export interface MigrationStatus {
  */
 @Injectable()
 export class MigrationService implements OnModuleInit {
+  readonly #logger = new Logger('MultiDbModule');
+
   constructor(
     private readonly db: DbService,
     @Optional() @Inject(MULTIDB_MODULE_OPTIONS) private readonly options?: MultiDbModuleOptions,
   ) {}
 
   async onModuleInit(): Promise<void> {
-    if (this.options?.migrationOptions?.runOnStart) await this.up();
+    if (!this.options?.migrationOptions?.runOnStart) return;
+    const away = this.db.unreachableAtStart;
+    for (const key of away) this.#logger.warn(messages.runOnStartSkipped(key));
+    const keys = this.db.keys.filter((key) => !away.includes(key));
+    if (keys.length > 0) await this.up(keys);
   }
 
   /** Creates a migration for one database from the entity diff (or blank, or initial). */

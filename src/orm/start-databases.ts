@@ -8,6 +8,7 @@ import type { ResolvedDatabase } from '../config/resolve-databases.js';
 import { entityName } from '../entities/database-key.js';
 import type { EntityRegistry } from '../entities/entity-registry.js';
 import { tagErrorsWithKey } from '../errors/database-unavailable.filter.js';
+import { limitAcquireWait } from './pool-guard.js';
 import { DatabaseConnectionError, EntityDatabaseError, MultiDbError } from '../errors/multi-db.error.js';
 import { messages } from '../errors/messages.js';
 
@@ -15,6 +16,8 @@ import { messages } from '../errors/messages.js';
 export interface Database {
   readonly config: ResolvedDatabase;
   readonly orm: MikroORM;
+  /** False for a `lazy` database that could not be reached at start-up. */
+  readonly reachableAtStart: boolean;
 }
 
 export interface StartOptions {
@@ -38,14 +41,23 @@ export async function startDatabases(
     configs.map(async (config) => {
       const begin = performance.now();
       const orm = await initOrm(config, registry, options.importer);
-      started.push({ config, orm });
+      started.push({ config, orm, reachableAtStart: false });
       tagErrorsWithKey(orm, config.key);
+      limitAcquireWait(orm, config.key, config.acquireTimeout);
       assertNoCrossDatabaseRelations(config.key, orm, registry);
-      await connect(config, orm);
+      try {
+        await connect(orm);
+      } catch (error) {
+        if (!config.lazy) throw wrap(error, config, messages.connectionFailed);
+        // the pool stays: its next query connects, so the database comes back by itself
+        const reason = redact(errorMessage(error), config.secrets);
+        logger.warn(messages.lazyStartDown(config.key, config.maskedUrl, reason));
+        return { config, orm, reachableAtStart: false };
+      }
       if (await isMariaDbThroughMySqlDriver(orm))
         logger.warn(messages.mariaDbThroughMySql(config.key, config.maskedUrl));
       logger.log(`Database '${config.key}' (${config.maskedUrl}) ready in ${Math.round(performance.now() - begin)} ms`);
-      return { config, orm };
+      return { config, orm, reachableAtStart: true };
     }),
   );
   const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
@@ -96,14 +108,10 @@ async function initOrm(
   }
 }
 
-async function connect(config: ResolvedDatabase, orm: MikroORM): Promise<void> {
-  try {
-    await orm.connect();
-    const check = await orm.checkConnection();
-    if (!check.ok) throw check.error ?? new Error(check.reason);
-  } catch (error) {
-    throw wrap(error, config, messages.connectionFailed);
-  }
+async function connect(orm: MikroORM): Promise<void> {
+  await orm.connect();
+  const check = await orm.checkConnection();
+  if (!check.ok) throw check.error ?? new Error(check.reason);
 }
 
 /**
