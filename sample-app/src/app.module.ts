@@ -16,7 +16,15 @@ import { PostsService } from './posts/posts.service.js';
 import { UsersController } from './users/users.controller.js';
 import { UsersService } from './users/users.service.js';
 
-const URL_VARIABLES = ['DATABASE_URL', 'AUTH_DATABASE_URL', 'META_DATABASE_URL'] as const;
+/** What databaseOptions() reads: the URLs and the production knobs (README: "Run the sample app"). */
+const VARIABLES = [
+  'DATABASE_URL',
+  'AUTH_DATABASE_URL',
+  'META_DATABASE_URL',
+  'DB_POOL_MAX',
+  'DB_ACQUIRE_TIMEOUT_MS',
+  'DB_LAZY',
+] as const;
 
 @Module({
   imports: [
@@ -25,7 +33,7 @@ const URL_VARIABLES = ['DATABASE_URL', 'AUTH_DATABASE_URL', 'META_DATABASE_URL']
       inject: [ConfigService],
       databaseKeys: ['auth', 'meta'],
       useFactory: (config: ConfigService) =>
-        databaseOptions(Object.fromEntries(URL_VARIABLES.map((name) => [name, config.get<string>(name)]))),
+        databaseOptions(Object.fromEntries(VARIABLES.map((name) => [name, config.get<string>(name)]))),
     }),
     MultiDbModule.forFeature(entities),
     TerminusModule,

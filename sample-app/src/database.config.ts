@@ -19,16 +19,26 @@ const DEFAULTS = {
  * `migrations/<key>/<driver>/` (an app on one engine per key needs only `<key>/`).
  */
 export function databaseOptions(env: Record<string, string | undefined> = process.env): MultiDbModuleOptions {
+  const lazy = (env.DB_LAZY ?? '').split(',').map((key) => key.trim());
   const databases = Object.fromEntries(
     Object.entries(DEFAULTS).map(([key, [variable, fallback]]) => {
       const url = env[variable] || fallback;
       const driver = parseDatabaseUrl(key, url, APP_ROOT).driver;
       const family = driver === 'mariadb' ? 'mysql' : driver;
-      return [key, { url, migrations: { path: join(APP_ROOT, 'migrations', key, family) } }];
+      const migrations = { path: join(APP_ROOT, 'migrations', key, family) };
+      return [key, { url, migrations, lazy: lazy.includes(key) }];
     }),
   );
+  // production knobs shared by every database: pool size and how long a query may wait for a connection
+  const poolMax = env.DB_POOL_MAX ? Number(env.DB_POOL_MAX) : undefined;
+  const acquireTimeout = env.DB_ACQUIRE_TIMEOUT_MS ? Number(env.DB_ACQUIRE_TIMEOUT_MS) : undefined;
+  const common = {
+    ...(poolMax === undefined ? {} : { pool: { max: poolMax } }),
+    ...(acquireTimeout === undefined ? {} : { acquireTimeout }),
+  };
   return {
     databases,
+    common,
     entities,
     rootPath: APP_ROOT,
     // pending migrations run at start-up; they are TypeScript, which Node >= 22.18 runs as it is
