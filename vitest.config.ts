@@ -32,6 +32,8 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts', 'test/harness/**/*.test.ts'],
           // one PostgreSQL and one MariaDB server for the whole run, started from local binaries
           globalSetup: ['test/e2e/global-setup.ts'],
+          // MikroORM debug logging on everywhere, every line checked for passwords after each test
+          setupFiles: ['reflect-metadata', 'test/e2e/secrets-sweep.setup.ts'],
         },
       },
     ],

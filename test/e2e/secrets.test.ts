@@ -90,4 +90,10 @@ describe('secrets: with MikroORM debug logging on, no password appears anywhere'
       }
     }
   });
+
+  it('the whole e2e suite runs under the same sweep: MikroORM debug lines are captured in every file', () => {
+    // test/e2e/secrets-sweep.setup.ts forces debug logging on every ORM and checks each test's lines
+    const sweep = (globalThis as { __multidbSweep?: { mikroOrmLines: number } }).__multidbSweep;
+    expect(sweep?.mikroOrmLines).toBeGreaterThan(100);
+  });
 });
