@@ -10,6 +10,7 @@ import { DashboardController } from './dashboard/dashboard.controller.js';
 import { databaseOptions } from './database.config.js';
 import { DatabasesController } from './databases/databases.controller.js';
 import { DatabasesService } from './databases/databases.service.js';
+import { SqliteWalService } from './databases/sqlite-wal.service.js';
 import { entities } from './entities/index.js';
 import { PostsController } from './posts/posts.controller.js';
 import { PostsService } from './posts/posts.service.js';
@@ -44,6 +45,7 @@ const VARIABLES = [
     PostsService,
     AuditService,
     DatabasesService,
+    SqliteWalService,
     MultiDbHealthIndicator,
     // a request whose database is down gets 503 naming it, not a 500
     { provide: APP_FILTER, useClass: DatabaseUnavailableFilter },
