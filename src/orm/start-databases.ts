@@ -40,7 +40,7 @@ export async function startDatabases(
       const orm = await initOrm(config, registry, options.importer);
       started.push({ config, orm });
       tagErrorsWithKey(orm, config.key);
-      assertNoCrossDatabaseRelations(config.key, orm, registry);
+      assertNoCrossDatabaseRelations(config, orm, registry);
       await connect(config, orm);
       if (await isMariaDbThroughMySqlDriver(orm))
         logger.warn(messages.mariaDbThroughMySql(config.key, config.maskedUrl));
@@ -80,7 +80,7 @@ export async function mikroOrmOptionsOf(
 ): Promise<Options> {
   const driver = config.options.driver ?? (await loadDriver(config.key, config.driver, importer));
   if (config.sqliteFile) await mkdir(dirname(config.sqliteFile), { recursive: true });
-  return { ...config.options, driver, entities: registry.entitiesOf(config.key) } as Options;
+  return { ...config.options, driver, entities: registry.entitiesOf(config.entityKey) } as Options;
 }
 
 async function initOrm(
@@ -121,14 +121,15 @@ async function isMariaDbThroughMySqlDriver(orm: MikroORM): Promise<boolean> {
  * MikroORM discovers relation targets by reference, so an entity pointing at another database's
  * entity would silently get a copy of that table in its own database. Refuse it instead.
  */
-function assertNoCrossDatabaseRelations(key: string, orm: MikroORM, registry: EntityRegistry): void {
+function assertNoCrossDatabaseRelations(config: ResolvedDatabase, orm: MikroORM, registry: EntityRegistry): void {
+  const { key, entityKey } = config;
   for (const meta of orm.getMetadata()) {
-    if (registry.find(meta.class) !== key) continue;
+    if (registry.find(meta.class) !== entityKey) continue;
     for (const prop of Object.values(meta.properties)) {
       if (prop.kind === ReferenceKind.SCALAR || prop.kind === ReferenceKind.EMBEDDED) continue;
       const target = prop.targetMeta?.class;
       const targetKey = target ? registry.find(target) : undefined;
-      if (target && targetKey !== undefined && targetKey !== key) {
+      if (target && targetKey !== undefined && targetKey !== entityKey) {
         const owner = entityName(meta.class);
         const message = messages.crossDatabaseRelation(owner, key, prop.name, entityName(target), targetKey);
         throw new EntityDatabaseError(message, owner, key);
