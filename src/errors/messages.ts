@@ -82,4 +82,6 @@ export const messages = {
       : `Several tenant templates are configured (${list(templates)}): name the one you mean.`,
   tenantSelectorNeeded: (template: string): string =>
     `'${template}' is a tenant template: select its tenants with --db '${template}:*' (every known tenant) or --db ${template}:<tenant>.`,
+  replicaDown: (key: string, url: string, reason: string, retryMs: number): string =>
+    `Database '${key}': read replica ${url} cannot be reached (${reason}); its reads go to the primary, and it is tried again in ${retryMs / 1000} s.`,
 } as const;

@@ -10,6 +10,7 @@ import type { EntityRegistry } from '../entities/entity-registry.js';
 import { tagErrorsWithKey } from '../errors/database-unavailable.filter.js';
 import { DatabaseConnectionError, EntityDatabaseError, MultiDbError } from '../errors/multi-db.error.js';
 import { messages } from '../errors/messages.js';
+import { fallBackFromDeadReplicas, REPLICA_RETRY_MS } from './replica-fallback.js';
 
 /** A started database: its resolved configuration and its ORM. */
 export interface Database {
@@ -40,6 +41,16 @@ export async function startDatabases(
       const orm = await initOrm(config, registry, options.importer);
       started.push({ config, orm });
       tagErrorsWithKey(orm, config.key);
+      fallBackFromDeadReplicas(orm, (index, error) =>
+        logger.warn(
+          messages.replicaDown(
+            config.key,
+            config.maskedReplicas[index] ?? '',
+            redact(errorMessage(error), config.secrets),
+            REPLICA_RETRY_MS,
+          ),
+        ),
+      );
       assertNoCrossDatabaseRelations(config, orm, registry);
       await connect(config, orm);
       if (await isMariaDbThroughMySqlDriver(orm))
