@@ -46,6 +46,43 @@ describe('README', () => {
     expect(readme).toContain(`\`\`\`ts\n${example}\`\`\``);
   });
 
+  it('shows the tenants example exactly as examples/tenants.ts, which serves each tenant from its own database', async () => {
+    const [readme, example] = await Promise.all([
+      readFile(new URL('README.md', root), 'utf8'),
+      readFile(new URL('examples/tenants.ts', root), 'utf8'),
+    ]);
+    expect(readme).toContain(`\`\`\`ts\n${example}\`\`\``);
+
+    const cwd = process.cwd();
+    const dir = await mkdtemp(join(tmpdir(), 'multidb-tenants-'));
+    let app: INestApplication | undefined;
+    process.chdir(dir); // the example keeps its SQLite files under ./data
+    try {
+      const { Test } = await import('@nestjs/testing');
+      const { DbService } = await import('nestjs-multidb');
+      const { TenantsAppModule } = await import('../../examples/tenants.js');
+      const moduleRef = await Test.createTestingModule({ imports: [TenantsAppModule] }).compile();
+      app = moduleRef.createNestApplication({ logger: false });
+      await app.listen(0);
+      const db = app.get(DbService);
+      expect(db.listTenants()).toEqual(['acme', 'globex']);
+      for (const tenant of db.listTenants()) await db.runForTenant(tenant, () => db.createAll('tenant'));
+      const base = (await app.getUrl()).replace('[::1]', 'localhost');
+      const send = (tenant: string, init?: RequestInit) =>
+        fetch(`${base}/invoices`, { ...init, headers: { 'content-type': 'application/json', 'x-tenant': tenant } });
+      const add = (tenant: string, customer: string) =>
+        send(tenant, { method: 'POST', body: JSON.stringify({ customer }) });
+      expect((await add('acme', 'Road Runner')).status).toBe(201);
+      expect((await add('globex', 'Hank Scorpio')).status).toBe(201);
+      expect(await (await send('acme')).json()).toEqual([{ id: 1, customer: 'Road Runner' }]);
+      expect(await (await send('globex')).json()).toEqual([{ id: 1, customer: 'Hank Scorpio' }]);
+    } finally {
+      await app?.close();
+      process.chdir(cwd);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('names the test command and the Node requirement', async () => {
     const readme = await readFile(new URL('README.md', root), 'utf8');
     expect(readme).toContain('npm test');
