@@ -103,7 +103,13 @@ export class TenantDatabases {
   async enterRequest(request: IncomingMessage, response: ServerResponse, next: () => void): Promise<void> {
     const tenant = await this.resolver?.(request);
     if (tenant === undefined || tenant === null || tenant === '') return next();
+    let gone = false;
+    const onClose = () => (gone = true);
+    response.once('close', onClose);
     const scope = await this.#enter(String(tenant), false);
+    response.off('close', onClose);
+    // a client that went away while its tenant was being opened must not keep the tenant held
+    if (gone || response.closed) return release(scope);
     response.once('close', () => release(scope));
     this.#scope.run(scope, next);
   }

@@ -1,0 +1,201 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EntitySchema, type MikroORM } from '@mikro-orm/core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DatabaseConnectionError,
+  inDatabase,
+  InvalidOptionsError,
+  type MultiDbModuleOptions,
+  TenantError,
+} from 'nestjs-multidb';
+import { type Booted, boot, rejection } from '../fixtures/boot.js';
+
+const Item = inDatabase(
+  'tenant',
+  new EntitySchema({ name: 'Item', tableName: 'items', properties: { id: { type: 'integer', primary: true } } }),
+);
+
+/** A promise and its resolve function: holds a tenant open until the test lets go. */
+function gate() {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => (open = resolve));
+  return { promise, open };
+}
+const tick = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+describe('tenant options are checked at start-up', () => {
+  const cases: Array<[string, MultiDbModuleOptions['databases'], RegExp]> = [
+    [
+      'a template URL without {tenant}',
+      { default: 'sqlite://', tenant: { url: 'sqlite:///t.db', tenants: {} } },
+      /Tenant template 'tenant': its url must contain \{tenant\}/,
+    ],
+    [
+      "'default' as a template",
+      { default: { url: 'sqlite:///{tenant}.db', tenants: {} } },
+      /'default' cannot be a tenant template/,
+    ],
+    [
+      'maxOpen 0',
+      { default: 'sqlite://', tenant: { url: 'sqlite:///{tenant}.db', tenants: { maxOpen: 0 } } },
+      /'tenants.maxOpen' must be a positive integer/,
+    ],
+    [
+      'replicas of a SQLite database',
+      { default: { url: 'sqlite://', replicas: ['sqlite://'] } },
+      /Database 'default': SQLite has no read replicas/,
+    ],
+    [
+      'replicas that are not URLs',
+      { default: { url: 'postgresql://u@h/db', replicas: 'postgresql://u@r/db' as never } },
+      /Database 'default': 'replicas' must be an array of URLs/,
+    ],
+    [
+      'entitiesOf naming a tenant template',
+      {
+        default: 'sqlite://',
+        tenant: { url: 'sqlite:///{tenant}.db', tenants: {} },
+        copy: { url: 'sqlite://', entitiesOf: 'tenant' },
+      },
+      /Database 'copy': entitiesOf 'tenant' must name another configured key/,
+    ],
+  ];
+  it.each(cases)('refuses %s', async (_, databases, message) => {
+    const error = await rejection(boot({ databases }));
+    expect(error).toBeInstanceOf(InvalidOptionsError);
+    expect(error.message).toMatch(message);
+  });
+
+  it('refuses a tenantResolver that is not a function', async () => {
+    const error = await rejection(boot({ databases: 'sqlite://', tenantResolver: 'x-tenant' as never }));
+    expect(error.message).toBe("MultiDbModule: 'tenantResolver' must be a function (request) => tenant, got a string.");
+  });
+});
+
+describe('the tenant registry over real SQLite files: LRU, waiting, single flight, detach', () => {
+  let dir: string;
+  let booted: Booted;
+  const held: Array<() => void> = [];
+
+  /** Opens `tenant` and keeps it in use until the returned function is called. */
+  const hold = async (tenant: string): Promise<{ orm: MikroORM; done: Promise<void>; release: () => void }> => {
+    const g = gate();
+    let orm!: MikroORM;
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => (entered = resolve));
+    const done = booted.db.runForTenant(tenant, async () => {
+      orm = booted.db.orm('tenant');
+      entered();
+      await g.promise;
+    });
+    await inside;
+    held.push(g.open);
+    return { orm, done, release: g.open };
+  };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'multidb-tenant-unit-'));
+    booted = await boot({
+      databases: {
+        default: 'sqlite://',
+        tenant: {
+          url: `sqlite:///{tenant}.db`,
+          tenants: {
+            maxOpen: 2,
+            database: (t) => (t === 'down' ? 'postgresql://nobody:pw@127.0.0.1:1/nothing' : undefined),
+          },
+        },
+      },
+      entities: [Item],
+      rootPath: dir,
+    });
+    for (const t of ['a', 'b', 'c', 'd', 'down']) await booted.db.attach(t);
+  });
+
+  afterEach(() => {
+    for (const release of held.splice(0)) release();
+  });
+
+  afterAll(async () => {
+    await booted?.app.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a third tenant waits while two are in use, and takes the place of the first released', async () => {
+    const { db } = booted;
+    const a = await hold('a');
+    const b = await hold('b');
+    let cOpened = false;
+    const c = hold('c').then((h) => {
+      cOpened = true;
+      return h;
+    });
+    await tick();
+    expect(cOpened).toBe(false);
+    expect(db.tenantStats()).toMatchObject({ open: 2, inUse: 2 });
+    a.release();
+    await a.done;
+    await c;
+    expect(cOpened).toBe(true);
+    expect(db.tenantStats().open).toBe(2);
+    expect(db.tenantStats().peakOpen).toBe(2);
+    // b, in use all along, was never closed: its EntityManager still runs queries
+    expect(await b.orm.em.fork().getConnection().execute('select 1 as one')).toEqual([{ one: 1 }]);
+    b.release();
+    await b.done;
+  });
+
+  it('the least recently used idle tenant is the one closed', async () => {
+    const { db } = booted;
+    await db.runForTenant('a', () => undefined);
+    await db.runForTenant('b', () => undefined);
+    await db.runForTenant('a', () => undefined); // a is now more recent than b
+    const before = db.tenantStats().opened;
+    await db.runForTenant('d', () => undefined); // evicts b
+    await db.runForTenant('a', () => undefined); // still open: nothing opened
+    expect(db.tenantStats().opened - before).toBe(1);
+    await db.runForTenant('b', () => undefined); // was closed: reopened
+    expect(db.tenantStats().opened - before).toBe(2);
+  });
+
+  it('concurrent first uses of one tenant open it once', async () => {
+    const { db } = booted;
+    await db.runForTenant('a', () => undefined);
+    await db.runForTenant('b', () => undefined); // c is closed now
+    const before = db.tenantStats().opened;
+    const orms = await Promise.all(Array.from({ length: 8 }, () => db.runForTenant('c', () => db.orm('tenant'))));
+    expect(new Set(orms).size).toBe(1);
+    expect(db.tenantStats().opened - before).toBe(1);
+  });
+
+  it('a tenant that cannot be opened gives its place back', async () => {
+    const { db } = booted;
+    const error = await rejection(db.runForTenant('down', () => undefined));
+    expect(error).toBeInstanceOf(DatabaseConnectionError);
+    expect(error.message).toContain("Database 'tenant:down' (postgresql://nobody:***@127.0.0.1:1/nothing)");
+    const a = await hold('a');
+    const b = await hold('b'); // both places are usable
+    expect(db.tenantStats().open).toBe(2);
+    a.release();
+    b.release();
+    await Promise.all([a.done, b.done]);
+  });
+
+  it('detach waits until the tenant is no longer in use, then closes it', async () => {
+    const { db } = booted;
+    const d = await hold('d');
+    let detached = false;
+    const detaching = db.detach('d').then(() => (detached = true));
+    await tick();
+    expect(detached).toBe(false);
+    expect(db.has('d')).toBe(false);
+    const error = await rejection(db.runForTenant('d', () => undefined));
+    expect(error).toBeInstanceOf(TenantError);
+    d.release();
+    await detaching;
+    expect(detached).toBe(true);
+    await d.done;
+  });
+});
