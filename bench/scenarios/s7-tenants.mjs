@@ -10,7 +10,7 @@
  * request for a random one of the 1,000 tenants: requests/s, RSS sampled during the run (it must
  * stay bounded: the first and last quarters are reported), and the most tenant ORMs open at once.
  */
-import { execFile, fork } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -18,7 +18,7 @@ import { EntitySchema } from '@mikro-orm/core';
 import { Controller, Get, Inject } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import autocannon from 'autocannon';
-import { progress, summarize } from '../lib/harness.mjs';
+import { progress, runScenarioInChild, summarize } from '../lib/harness.mjs';
 import { multidb } from '../lib/multidb.mjs';
 import { makeModule, quietNest } from '../lib/nest.mjs';
 
@@ -70,7 +70,12 @@ export async function run(config) {
     progress(
       `7 migrate: ${sizes.tenants} tenants in ${migrated.seconds.toFixed(1)} s, peak RSS ${migrated.peakMiB.toFixed(0)} MiB`,
     );
-    const routed = await inChild(config, { part: 'route', dir });
+    const routed = await runScenarioInChild(
+      fileURLToPath(import.meta.url),
+      config,
+      { part: 'route', dir },
+      'tenant routing child',
+    );
     progress(
       `7 route: ${routed.rps.toFixed(0)} requests/s, RSS ${routed.rssFirst.toFixed(0)} → ${routed.rssLast.toFixed(0)} MiB`,
     );
@@ -190,24 +195,6 @@ async function route(config) {
     clearInterval(sampler);
     await app.close();
   }
-}
-
-function inChild(config, extra) {
-  const child = fork(fileURLToPath(new URL('../lib/child.mjs', import.meta.url)), [fileURLToPath(import.meta.url)], {
-    execArgv: ['--expose-gc'],
-    env: { ...process.env, BENCH_CONFIG: JSON.stringify({ ...config, ...extra }) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((done, fail) => {
-    let message;
-    child.on('message', (m) => {
-      message = m;
-    });
-    child.once('exit', (code) => {
-      if (message?.result) done(message.result);
-      else fail(new Error(message?.error ?? `tenant routing child exited with code ${code}`));
-    });
-  });
 }
 
 function result(sizes, migrated, routed) {
