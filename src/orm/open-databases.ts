@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { resolveOptions } from '../config/resolve-databases.js';
+import { type DriverClass, loadDriver } from '../config/driver-loader.js';
+import { type ResolvedDatabase, resolveOptions } from '../config/resolve-databases.js';
 import { EntityRegistry } from '../entities/entity-registry.js';
 import { UnknownDatabaseError } from '../errors/multi-db.error.js';
 import type { EntityLike, MultiDbModuleOptions } from '../multi-db.options.js';
@@ -33,9 +34,20 @@ export async function openDatabases(options: MultiDbModuleOptions, open: OpenOpt
   const logger = open.logger ?? new Logger('MultiDbModule');
   // one line per tenant ORM opened would drown the log of an app with thousands of tenants
   const quiet = { log: () => undefined, warn: logger.warn.bind(logger), error: logger.error.bind(logger) };
+  // a tenant opens often (LRU): import its driver once per engine, not once per open
+  const drivers = new Map<string, Promise<DriverClass>>();
+  const driverOf = (config: ResolvedDatabase) => {
+    const loading = drivers.get(config.driver) ?? loadDriver(config.key, config.driver, open.importer);
+    drivers.set(config.driver, loading);
+    return loading;
+  };
   const tenants = new TenantDatabases(
     templates,
-    async (config) => (await startDatabases([config], registry, { ...open, logger: quiet }))[0] as Database,
+    async (config) => {
+      const options = { ...config.options, driver: config.options.driver ?? (await driverOf(config)) };
+      const started = await startDatabases([{ ...config, options }], registry, { ...open, logger: quiet });
+      return started[0] as Database;
+    },
     (database) => closeAll([database], logger),
     options.tenantResolver,
   );

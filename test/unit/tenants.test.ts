@@ -9,6 +9,7 @@ import {
   InvalidOptionsError,
   type MultiDbModuleOptions,
   TenantError,
+  toMikroOrmConfigs,
 } from 'nestjs-multidb';
 import { type Booted, boot, rejection } from '../fixtures/boot.js';
 
@@ -66,6 +67,22 @@ describe('tenant options are checked at start-up', () => {
     const error = await rejection(boot({ databases }));
     expect(error).toBeInstanceOf(InvalidOptionsError);
     expect(error.message).toMatch(message);
+  });
+
+  it('toMikroOrmConfigs lists the plain databases (a copy with its entitiesOf), not the templates', async () => {
+    const Post = new EntitySchema({ name: 'Post', properties: { id: { type: 'integer', primary: true } } });
+    const configs = await toMikroOrmConfigs({
+      databases: {
+        default: 'sqlite://',
+        staging: { url: 'sqlite://', entitiesOf: 'default' },
+        tenant: { url: 'sqlite:///{tenant}.db', tenants: {} },
+      },
+      entities: [Post, Item],
+    });
+    expect(configs.map((c) => [c.contextName, c.entities])).toEqual([
+      ['default', [Post]],
+      ['staging', [Post]],
+    ]);
   });
 
   it('refuses a tenantResolver that is not a function', async () => {
