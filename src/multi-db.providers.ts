@@ -50,7 +50,8 @@ export function withRootProviders(
       MultiDbMiddleware,
       ...injectable,
     ],
-    exports: [...(definition.exports ?? []), DbService, MigrationService, ...tokensOf(injectable)],
+    // MULTIDB_DATABASES too: an app applying MultiDbMiddleware itself (requestContext: false) resolves it in its own module
+    exports: [...(definition.exports ?? []), DbService, MigrationService, MULTIDB_DATABASES, ...tokensOf(injectable)],
   };
 }
 

@@ -1,11 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Controller, Get, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import { EntitySchema, type MikroORM } from '@mikro-orm/core';
+import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   DatabaseConnectionError,
+  DbService,
   inDatabase,
+  MultiDbMiddleware,
   InvalidOptionsError,
   type MultiDbModuleOptions,
   TenantError,
@@ -214,5 +218,42 @@ describe('the tenant registry over real SQLite files: LRU, waiting, single fligh
     await detaching;
     expect(detached).toBe(true);
     await d.done;
+  });
+});
+
+describe('MultiDbMiddleware applied by the app itself (requestContext: false) selects the tenant too', () => {
+  it('routes each request to its tenant', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'multidb-tenant-mw-'));
+    @Controller('whoami')
+    class WhoAmI {
+      constructor(private readonly db: DbService) {}
+      @Get()
+      get() {
+        return { tenant: this.db.orm('tenant').config.get('contextName') };
+      }
+    }
+    @Module({ controllers: [WhoAmI] })
+    class AppModule implements NestModule {
+      configure(consumer: MiddlewareConsumer) {
+        consumer.apply(MultiDbMiddleware).forRoutes('*path');
+      }
+    }
+    const booted = await boot(
+      {
+        databases: { default: 'sqlite://', tenant: { url: 'sqlite:///{tenant}.db', tenants: { list: () => ['x1'] } } },
+        entities: [Item],
+        rootPath: dir,
+        requestContext: false,
+        tenantResolver: (req) => req.headers['x-tenant']?.toString(),
+      },
+      { imports: [AppModule] },
+    );
+    try {
+      const response = await request(booted.app.getHttpServer()).get('/whoami').set('x-tenant', 'x1');
+      expect(response.body).toEqual({ tenant: 'tenant:x1' });
+    } finally {
+      await booted.app.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
