@@ -42,7 +42,9 @@ export class TenantTemplate {
     if (database !== undefined && typeof database !== 'function') throw fail("'tenants.database' must be a function");
     if (list !== undefined && typeof list !== 'function') throw fail("'tenants.list' must be a function");
     if (options.entitiesOf !== undefined) throw fail("a template cannot take 'entitiesOf'");
-    if (database === undefined && !base.url.includes(TENANT_PLACEHOLDER)) {
+    // in-memory SQLite gives every tenant a database of its own anyway (swapDatabases(…, 'sqlite') in tests)
+    const inMemory = /^sqlite(\+[^:]*)?:\/\/(\/:memory:)?$/i.test(base.url.trim());
+    if (database === undefined && !inMemory && !base.url.includes(TENANT_PLACEHOLDER)) {
       throw fail(`its url must contain ${TENANT_PLACEHOLDER} (or give 'tenants.database')`);
     }
     this.maxOpen = maxOpen;

@@ -257,3 +257,37 @@ describe('MultiDbMiddleware applied by the app itself (requestContext: false) se
     }
   });
 });
+
+describe("swapDatabases(…, 'sqlite') with a tenant template", () => {
+  it('gives every tenant an in-memory database of its own, whatever the real factory says', async () => {
+    const { applySwaps } = await import('nestjs-multidb/testing');
+    const options = applySwaps(
+      {
+        databases: {
+          default: 'postgresql://app:pw@db/main',
+          tenant: {
+            url: 'postgresql://app:pw@db/{tenant}',
+            tenants: { maxOpen: 5, list: () => ['one', 'two'], database: () => 'postgresql://app:pw@elsewhere/x' },
+          },
+        },
+        entities: [Item],
+      },
+      'sqlite',
+    );
+    const booted = await boot(options);
+    try {
+      const { db } = booted;
+      for (const tenant of db.listTenants()) {
+        await db.runForTenant(tenant, async () => {
+          await db.createAll('tenant');
+          db.em('tenant').create(Item, { id: tenant === 'one' ? 1 : 2 });
+          await db.em('tenant').flush();
+        });
+      }
+      const ids = await db.runForTenant('two', () => db.em('tenant').find(Item, {}));
+      expect(ids).toEqual([{ id: 2 }]);
+    } finally {
+      await booted.app.close();
+    }
+  });
+});
