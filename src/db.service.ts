@@ -21,8 +21,8 @@ export interface DatabaseInfo {
   driver: DriverName;
   /** The URL with its password masked. */
   url: string;
-  /** Its read replicas' URLs, passwords masked. */
-  replicas: string[];
+  /** Its read replicas' URLs, passwords masked (only when it has replicas). */
+  replicas?: string[];
 }
 
 /** Owns one MikroORM per configured database and routes every entity to its own. */
@@ -53,7 +53,8 @@ export class DbService implements OnApplicationShutdown {
   /** What a database is, safe to show: key, driver family and masked URL. */
   info(key: string = DEFAULT_KEY): DatabaseInfo {
     const { config } = this.#database(key);
-    return { key, driver: config.driver, url: config.maskedUrl, replicas: config.maskedReplicas };
+    const replicas = config.maskedReplicas.length > 0 ? { replicas: config.maskedReplicas } : {};
+    return { key, driver: config.driver, url: config.maskedUrl, ...replicas };
   }
 
   /** Scrubs this database's secrets from a text we did not write (a driver's error message). */
