@@ -1,4 +1,4 @@
-import { launchPostgres, type PostgresOptions, requireBinary, type ThrowawayServer } from './servers.js';
+import { launchPostgres, type PostgresOptions, type ThrowawayServer } from './servers.js';
 
 /**
  * Starts a streaming read replica of a throwaway PostgreSQL primary (`startPostgres()`): a base
@@ -13,11 +13,11 @@ export async function startPostgresReplica(
 ): Promise<ThrowawayServer> {
   if (primary.engine !== 'postgresql')
     throw new Error(`startPostgresReplica needs a PostgreSQL primary, got ${primary.engine}`);
-  return launchPostgres(options, 'multidb-pg-replica-', primary.password, async ({ bin, data, asPostgres, run }) => {
-    const basebackup = requireBinary(`${bin}/pg_basebackup`, 'postgresql');
+  const prefix = 'multidb-pg-replica-';
+  return launchPostgres(options, prefix, primary.password, 'pg_basebackup', async ({ tool, data, asPostgres, run }) => {
     const args = ['-h', primary.host, '-p', String(primary.port), '-U', primary.user, '-D', data];
     await run(
-      basebackup,
+      tool,
       [...args, '-R', '-X', 'stream', '--checkpoint=fast', '--no-sync'],
       { PGPASSWORD: primary.password },
       asPostgres,

@@ -181,20 +181,26 @@ export interface PostgresOptions {
 
 /** Starts a PostgreSQL server in a temp folder on a free 127.0.0.1 port, as the `postgres` OS user when run as root. */
 export async function startPostgres(options: PostgresOptions = {}): Promise<ThrowawayServer> {
-  return launchPostgres(options, 'multidb-pg-', undefined, async ({ bin, data, dir, password, asPostgres }) => {
-    const initdb = requireBinary(`${bin}/initdb`, 'postgresql');
-    const pwfile = path.join(dir, 'pwfile');
-    fs.writeFileSync(pwfile, password, { mode: 0o600 });
-    chown(pwfile, asPostgres);
-    const initArgs = words('-U postgres --auth=scram-sha-256 -E UTF8 --no-locale --no-sync --no-instructions');
-    await run(initdb, ['-D', data, `--pwfile=${pwfile}`, ...initArgs], {}, asPostgres);
-    fs.rmSync(pwfile);
-  });
+  return launchPostgres(
+    options,
+    'multidb-pg-',
+    undefined,
+    'initdb',
+    async ({ tool, data, dir, password, asPostgres }) => {
+      const pwfile = path.join(dir, 'pwfile');
+      fs.writeFileSync(pwfile, password, { mode: 0o600 });
+      chown(pwfile, asPostgres);
+      const initArgs = words('-U postgres --auth=scram-sha-256 -E UTF8 --no-locale --no-sync --no-instructions');
+      await run(tool, ['-D', data, `--pwfile=${pwfile}`, ...initArgs], {}, asPostgres);
+      fs.rmSync(pwfile);
+    },
+  );
 }
 
 /** What fills a new PostgreSQL server's data folder (initdb, or a base backup of a primary). */
 export interface PostgresDataSetup {
-  bin: string;
+  /** The path of the setup tool (`initdb`, `pg_basebackup`), checked before anything else. */
+  tool: string;
   dir: string;
   data: string;
   password: string;
@@ -210,9 +216,11 @@ export async function launchPostgres(
   options: PostgresOptions,
   prefix: string,
   fixedPassword: string | undefined,
+  setupTool: string,
   setup: (ctx: PostgresDataSetup) => Promise<void>,
 ): Promise<ThrowawayServer> {
   const bin = options.binDir ?? process.env.MULTIDB_PG_BIN ?? newestPostgresBin();
+  const tool = requireBinary(`${bin}/${setupTool}`, 'postgresql');
   const postgres = requireBinary(`${bin}/postgres`, 'postgresql');
   const psql = requireBinary(fs.existsSync(`${bin}/psql`) ? `${bin}/psql` : '/usr/bin/psql', 'postgresql-client');
   // initdb and postgres refuse to run as root
@@ -243,7 +251,7 @@ export async function launchPostgres(
       run(psql, [...clientArgs, '-d', database, '-c', sql], { PGPASSWORD: password, PGCONNECT_TIMEOUT: '5' }),
     createDatabaseSql: (name) => `CREATE DATABASE "${name.replaceAll('"', '""')}"`,
   });
-  return boot(server, () => setup({ bin, dir, data, password, asPostgres, run }));
+  return boot(server, () => setup({ tool, dir, data, password, asPostgres, run }));
 }
 
 /** Starts a MariaDB server in a temp folder on a free 127.0.0.1 port; root logs in with a generated password. */
@@ -394,7 +402,7 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-export function requireBinary(file: string, aptPackage: string): string {
+function requireBinary(file: string, aptPackage: string): string {
   try {
     fs.accessSync(file, fs.constants.X_OK);
     return file;
