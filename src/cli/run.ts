@@ -3,6 +3,7 @@ import { DbService } from '../db.service.js';
 import { DatabaseOperationError, type KeyOutcome, MultiDbError } from '../errors/multi-db.error.js';
 import { MigrationService } from '../migrations/migration.service.js';
 import { forEachKey } from '../migrations/per-key.js';
+import { messages } from '../errors/messages.js';
 import { resolveOptions } from '../config/resolve-databases.js';
 import { openDatabases } from '../orm/open-databases.js';
 import { COMMANDS, type CommandSpec, type KeyResult } from './commands.js';
@@ -94,6 +95,11 @@ async function execute(name: string, spec: CommandSpec, values: Record<string, u
   const db = new DbService(started);
   try {
     const targets = await expandTargets(selection, started.tenants);
+    for (const { template, tenant } of selection.tenants) {
+      if (tenant === '*' && started.tenants.registry(template).list().length === 0) {
+        io.stderr.write(`${messages.noTenantsListed(template)}\n`);
+      }
+    }
     const byName = new Map(targets.map((t) => [t.name, t]));
     const ctx = { db, migrations: new MigrationService(db), flags: values };
     const progress = new Progress(io.stderr, targets.length, name);

@@ -84,4 +84,6 @@ export const messages = {
     `'${template}' is a tenant template: select its tenants with --db '${template}:*' (every known tenant) or --db ${template}:<tenant>.`,
   replicaDown: (key: string, url: string, reason: string, retryMs: number): string =>
     `Database '${key}': read replica ${url} cannot be reached (${reason}); its reads go to the primary, and it is tried again in ${retryMs / 1000} s.`,
+  noTenantsListed: (template: string): string =>
+    `No tenants of '${template}' are known: its tenants.list() returned none (or is not configured). Give the template a tenants.list() that reads your tenant catalogue.`,
 } as const;

@@ -186,6 +186,25 @@ describe('tenant databases: 50 SQLite + 5 PostgreSQL tenants, migrated by the CL
     expect(body.databases.every((d) => d.ok && d.result.pending.length === 0)).toBe(true);
   });
 
+  it('--db selects a configured key and single tenants; a bare template key is refused', async () => {
+    const some = await project.cli([
+      'migration:pending',
+      '--db',
+      'default',
+      '--db',
+      'tenant:pg2',
+      '--db',
+      'tenant:s00',
+    ]);
+    expect(some.code).toBe(0);
+    expect(some.stdout).toMatch(/^OK +default +migration:pending: pending none/m);
+    expect(some.stdout).toMatch(/^OK +tenant:pg2 +migration:pending: pending none/m);
+    expect(some.stdout).toMatch(/^OK +tenant:s00 +migration:pending: pending none/m);
+    const bare = await project.cli(['migration:pending', '--db', 'tenant']);
+    expect(bare.code).toBe(1);
+    expect(bare.stderr).toContain("'tenant' is a tenant template: select its tenants with --db 'tenant:*'");
+  });
+
   it('concurrent HTTP requests for 55 tenants each see only their own rows; never more than maxOpen ORMs', async () => {
     booted = await bootWith([MultiDbModule.setup(options), NotesModule]);
     const server = booted.app.getHttpServer();
