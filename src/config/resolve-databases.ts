@@ -172,7 +172,7 @@ function resolveOne(
   };
 }
 
-export function toDatabaseOptions(key: string, value: unknown): DatabaseOptions {
+function toDatabaseOptions(key: string, value: unknown): DatabaseOptions {
   if (typeof value === 'string') return { url: value };
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InvalidOptionsError(messages.databaseWrongType(key, describe(value)), { key });
@@ -192,11 +192,11 @@ function mergeOptions(base: Record<string, unknown>, over: Record<string, unknow
   return out;
 }
 
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
+function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 }
 
-export function describe(value: unknown): string {
+function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return `a ${typeof value}`;
