@@ -166,7 +166,7 @@ function resolveOne(
     driver: parsed.driver,
     maskedUrl: parsed.maskedUrl,
     maskedReplicas: readers.maskedUrls,
-    secrets: secrets.filter((s): s is string => typeof s === 'string' && s.length > 0),
+    secrets: [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length > 0))],
     sqliteFile: parsed.sqliteFile,
     options: merged,
   };

@@ -68,11 +68,16 @@ export class TenantTemplate {
   }
 
   #merge(tenant: string, own: TenantDatabase | undefined): ResolvedDatabase {
-    const url = this.#base.url.replaceAll(TENANT_PLACEHOLDER, tenant);
+    const fill = (text: string) => text.replaceAll(TENANT_PLACEHOLDER, tenant);
+    const url = fill(this.#base.url);
+    // a tenant's replicas follow the same pattern: postgresql://reader@replica/tenant_{tenant}
+    const replicas = Array.isArray(this.#base.replicas)
+      ? { replicas: this.#base.replicas.map((r) => fill(String(r))) }
+      : {};
     if (own !== undefined && typeof own !== 'string' && (typeof own !== 'object' || own === null)) {
       throw new InvalidOptionsError(messages.templateInvalid(this.key, `tenant '${tenant}' got ${typeof own} options`));
     }
     const extra = typeof own === 'string' ? { url: own } : (own ?? {});
-    return this.resolveTenant(tenant, { ...this.#base, url, ...extra } as DatabaseOptions);
+    return this.resolveTenant(tenant, { ...this.#base, url, ...replicas, ...extra } as DatabaseOptions);
   }
 }

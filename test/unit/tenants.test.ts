@@ -89,6 +89,26 @@ describe('tenant options are checked at start-up', () => {
     ]);
   });
 
+  it("fills {tenant} into a template's replica URLs too", async () => {
+    const { resolveOptions } = await import('../../src/config/resolve-databases.js');
+    const [template] = resolveOptions({
+      databases: {
+        default: 'sqlite://',
+        tenant: {
+          url: 'postgresql://app:pw@primary/tenant_{tenant}',
+          replicas: ['postgresql://reader:secret@replica/tenant_{tenant}'],
+          tenants: {},
+        },
+      },
+    }).templates;
+    const acme = await template?.resolve('acme');
+    expect(acme?.maskedReplicas).toEqual(['postgresql://reader:***@replica/tenant_acme']);
+    expect(acme?.options.replicas).toEqual([
+      expect.objectContaining({ host: 'replica', dbName: 'tenant_acme', name: 'tenant:acme-replica-1' }),
+    ]);
+    expect(acme?.secrets).toEqual(['pw', 'secret']);
+  });
+
   it('refuses a tenantResolver that is not a function', async () => {
     const error = await rejection(boot({ databases: 'sqlite://', tenantResolver: 'x-tenant' as never }));
     expect(error.message).toBe("MultiDbModule: 'tenantResolver' must be a function (request) => tenant, got a string.");
