@@ -2,13 +2,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Controller, Get, type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
-import { EntitySchema, type MikroORM } from '@mikro-orm/core';
+import { type EntityManager, EntitySchema, type MikroORM } from '@mikro-orm/core';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   DatabaseConnectionError,
   DbService,
   inDatabase,
+  InjectEntityManager,
+  InjectOrm,
   MultiDbMiddleware,
   InvalidOptionsError,
   type MultiDbModuleOptions,
@@ -246,10 +248,20 @@ describe('MultiDbMiddleware applied by the app itself (requestContext: false) se
     const dir = await mkdtemp(join(tmpdir(), 'multidb-tenant-mw-'));
     @Controller('whoami')
     class WhoAmI {
-      constructor(private readonly db: DbService) {}
+      constructor(
+        private readonly db: DbService,
+        @InjectEntityManager('tenant') private readonly em: EntityManager,
+        @InjectOrm('tenant') private readonly orm: MikroORM,
+      ) {}
       @Get()
       get() {
-        return { tenant: this.db.orm('tenant').config.get('contextName') };
+        const fork = this.em.getContext(false); // the request's own fork of the tenant's EntityManager
+        return {
+          tenant: this.db.orm('tenant').config.get('contextName'),
+          em: this.em.name,
+          forked: fork !== this.db.orm('tenant').em && fork === this.db.em('tenant'),
+          orm: this.orm.config.get('contextName'),
+        };
       }
     }
     @Module({ controllers: [WhoAmI] })
@@ -270,7 +282,7 @@ describe('MultiDbMiddleware applied by the app itself (requestContext: false) se
     );
     try {
       const response = await request(booted.app.getHttpServer()).get('/whoami').set('x-tenant', 'x1');
-      expect(response.body).toEqual({ tenant: 'tenant:x1' });
+      expect(response.body).toEqual({ tenant: 'tenant:x1', em: 'tenant:x1', forked: true, orm: 'tenant:x1' });
     } finally {
       await booted.app.close();
       await rm(dir, { recursive: true, force: true });
