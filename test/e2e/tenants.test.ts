@@ -3,6 +3,8 @@ import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { Body, Controller, Get, Injectable, Module, Post as HttpPost } from '@nestjs/common';
 import { EntitySchema, type EntityRepository } from '@mikro-orm/core';
+import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { SqliteDriver } from '@mikro-orm/sqlite';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -34,6 +36,29 @@ const Note = inDatabase(
     properties: { id: { type: 'string', primary: true }, tenant: { type: 'string' }, body: { type: 'string' } },
   }),
 );
+
+/** Counts live tenant drivers (connected, not yet closed) on our own, apart from the registry's figures. */
+const live = { now: 0, max: 0, connects: 0 };
+function counting<
+  T extends new (
+    ...args: any[]
+  ) => { connect(): Promise<unknown>; close(force?: boolean): Promise<void> },
+>(Base: T): T {
+  return class extends Base {
+    override async connect() {
+      live.now++;
+      live.connects++;
+      live.max = Math.max(live.max, live.now);
+      return super.connect();
+    }
+    override async close(force?: boolean) {
+      live.now--;
+      return super.close(force);
+    }
+  };
+}
+const CountingSqlite = counting(SqliteDriver);
+const CountingPostgres = counting(PostgreSqlDriver);
 
 const SQLITE_TENANTS = Array.from({ length: 50 }, (_, i) => `s${String(i).padStart(2, '0')}`);
 const PG_TENANTS = ['pg0', 'pg1', 'pg2', 'pg3', 'pg4'];
@@ -145,8 +170,9 @@ describe('tenant databases: 50 SQLite + 5 PostgreSQL tenants, migrated by the CL
           tenants: {
             maxOpen: MAX_OPEN,
             list: async () => [...SQLITE_TENANTS, ...PG_TENANTS],
-            database: (tenant) => pgUrls[tenant],
+            database: (tenant) => (pgUrls[tenant] ? { url: pgUrls[tenant], driver: CountingPostgres } : undefined),
           },
+          driver: CountingSqlite,
         },
       },
       rootPath: project.dir,
@@ -237,6 +263,10 @@ describe('tenant databases: 50 SQLite + 5 PostgreSQL tenants, migrated by the CL
     expect(stats.peakOpen).toBeGreaterThan(1);
     expect(booted.app.get(NotesService).maxOpenSeen).toBeLessThanOrEqual(MAX_OPEN);
     expect(stats.opened).toBeGreaterThan(MAX_OPEN); // idle tenants were closed and reopened on demand
+    // counted by the drivers themselves at every connect: never more than maxOpen alive at once
+    expect(live.connects).toBe(stats.opened);
+    expect(live.max).toBeLessThanOrEqual(MAX_OPEN);
+    expect(live.now).toBe(stats.open);
     expect(stats.open).toBeLessThanOrEqual(MAX_OPEN);
     expect(stats.inUse).toBe(0);
   });
