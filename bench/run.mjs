@@ -46,6 +46,7 @@ const SCENARIOS = [
   { id: '4', file: 's4-startup.mjs' },
   { id: '5', file: 's5-schema-migrations.mjs' },
   { id: '6', file: 's6-memory.mjs' },
+  { id: '7', file: 's7-tenants.mjs' },
 ];
 
 const { values: args } = parseArgs({

@@ -11,6 +11,9 @@ import type { EntityRegistry } from './entities/entity-registry.js';
 import type { StartedDatabases } from './orm/open-databases.js';
 import { closeAll, type Database } from './orm/start-databases.js';
 import { createSchema, dropSchema } from './orm/schema-tools.js';
+import type { TenantDatabase } from './multi-db.options.js';
+import type { TenantDatabases } from './tenants/tenant-databases.js';
+import type { TenantStats } from './tenants/tenant-registry.js';
 
 /** A database as it may be shown to people: no password. */
 export interface DatabaseInfo {
@@ -18,6 +21,8 @@ export interface DatabaseInfo {
   driver: DriverName;
   /** The URL with its password masked. */
   url: string;
+  /** Its read replicas' URLs, passwords masked (only when it has replicas). */
+  replicas?: string[];
 }
 
 /** Owns one MikroORM per configured database and routes every entity to its own. */
@@ -27,12 +32,17 @@ export class DbService implements OnApplicationShutdown {
   readonly #byKey: ReadonlyMap<string, Database>;
   readonly #registry: EntityRegistry;
   readonly #contexts: RequestContextFactory;
+  readonly #tenants: TenantDatabases;
   #closing: Promise<void> | undefined;
 
   constructor(@Inject(MULTIDB_DATABASES) started: StartedDatabases) {
     this.#byKey = new Map(started.databases.map((db) => [db.config.key, db]));
     this.#registry = started.registry;
-    this.#contexts = new RequestContextFactory(started.databases.map((db) => db.orm.em));
+    this.#tenants = started.tenants;
+    this.#contexts = new RequestContextFactory(
+      started.databases.map((db) => db.orm.em),
+      (name) => this.#tenants.entityManager(name),
+    );
   }
 
   /** The configured database keys, `default` first. */
@@ -48,7 +58,8 @@ export class DbService implements OnApplicationShutdown {
   /** What a database is, safe to show: key, driver family and masked URL. */
   info(key: string = DEFAULT_KEY): DatabaseInfo {
     const { config } = this.#database(key);
-    return { key, driver: config.driver, url: config.maskedUrl };
+    const replicas = config.maskedReplicas.length > 0 ? { replicas: config.maskedReplicas } : {};
+    return { key, driver: config.driver, url: config.maskedUrl, ...replicas };
   }
 
   /** Scrubs this database's secrets from a text we did not write (a driver's error message). */
@@ -61,7 +72,10 @@ export class DbService implements OnApplicationShutdown {
     return this.#database(key).orm;
   }
 
-  /** A database's EntityManager: the current request context's fork inside one, the global one outside. */
+  /**
+   * A database's EntityManager: the current request context's fork inside one, the global one outside.
+   * For a tenant template's key: the current tenant's (see `tenantResolver` and `runForTenant`).
+   */
   em(key: string = DEFAULT_KEY): EntityManager {
     // MikroORM's own resolution: a transaction context first, then the request context (or what
     // the `context` option provides), else the global EntityManager
@@ -70,8 +84,7 @@ export class DbService implements OnApplicationShutdown {
 
   /** The entities registered in one database. */
   entitiesOf(key: string = DEFAULT_KEY): EntityLike[] {
-    this.#database(key);
-    return this.#registry.entitiesOf(key);
+    return this.#registry.entitiesOf(this.#tenants.isTemplate(key) ? key : this.#database(key).config.entityKey);
   }
 
   /** The key of the database an entity lives in. */
@@ -106,7 +119,9 @@ export class DbService implements OnApplicationShutdown {
 
   /** Closes every database; safe to call more than once. Also runs on application shutdown. */
   close(): Promise<void> {
-    this.#closing ??= closeAll([...this.#byKey.values()], this.#logger);
+    this.#closing ??= Promise.all([closeAll([...this.#byKey.values()], this.#logger), this.#tenants.close()]).then(
+      () => undefined,
+    );
     return this.#closing;
   }
 
@@ -116,11 +131,51 @@ export class DbService implements OnApplicationShutdown {
 
   #database(key: string): Database {
     const db = this.#byKey.get(key);
-    if (!db) throw new UnknownDatabaseError(key, this.keys);
-    return db;
+    if (db) return db;
+    if (this.#tenants.isTemplate(key)) return this.#tenants.database(key);
+    throw new UnknownDatabaseError(key, [...this.keys, ...this.#tenants.templates]);
   }
 
   #select(keys: readonly string[]): Database[] {
     return keys.length === 0 ? [...this.#byKey.values()] : [...new Set(keys)].map((key) => this.#database(key));
+  }
+
+  /** The tenant templates: keys whose `tenants` option gives each tenant a database of its own. */
+  get tenantTemplates(): string[] {
+    return this.#tenants.templates;
+  }
+
+  /**
+   * Attaches a tenant (its key: letters, digits, `_`, `-`) to a template (the only one when not named):
+   * its database comes from the template's URL pattern, its `tenants.database` factory, or `database`.
+   * Nothing is opened until the tenant is used.
+   */
+  attach(tenant: string, database?: TenantDatabase, template?: string): Promise<void> {
+    return this.#tenants.attach(tenant, database, template);
+  }
+
+  /** Forgets a tenant; its ORM closes once no request uses it. */
+  detach(tenant: string, template?: string): Promise<void> {
+    return this.#tenants.registry(template).detach(tenant);
+  }
+
+  /** Whether a tenant is attached. */
+  has(tenant: string, template?: string): boolean {
+    return this.#tenants.registry(template).has(tenant);
+  }
+
+  /** The attached tenants. */
+  listTenants(template?: string): string[] {
+    return this.#tenants.registry(template).list();
+  }
+
+  /** How many tenant ORMs are attached, open and in use (and the most ever open at once). */
+  tenantStats(template?: string): TenantStats {
+    return this.#tenants.stats(template);
+  }
+
+  /** Runs `fn` for one tenant, in a fresh request context: `em('<template>')` and repositories use its databases. */
+  runForTenant<T>(tenant: string, fn: () => T | Promise<T>): Promise<T> {
+    return this.#tenants.runFor(tenant, () => this.#contexts.run(fn));
   }
 }

@@ -8,7 +8,12 @@ export type {
   MikroOrmOptions,
   MultiDbModuleExtras,
   MultiDbModuleOptions,
+  TenantDatabase,
+  TenantResolver,
+  TenantTemplateOptions,
 } from './multi-db.options.js';
+export type { TenantStats } from './tenants/tenant-registry.js';
+export { TENANT_KEY_PATTERN } from './tenants/tenant-template.js';
 export { DbService, type DatabaseInfo } from './db.service.js';
 export {
   MigrationService,
@@ -46,4 +51,9 @@ export {
   UnknownDatabaseError,
   UnregisteredEntityError,
   UnsupportedSchemeError,
+  TenantError,
+  InvalidTenantKeyError,
+  UnknownTenantError,
+  NoTenantError,
+  TenantClosedError,
 } from './errors/multi-db.error.js';

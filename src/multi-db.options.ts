@@ -32,13 +32,68 @@ export interface ConnectionPolicy {
 }
 
 /** One database: its URL plus any MikroORM option (pool, debug, naming strategy, …). */
-export interface DatabaseOptions extends MikroOrmOptions, ConnectionPolicy {
+export interface DatabaseOptions extends Omit<MikroOrmOptions, 'replicas'>, ConnectionPolicy {
   /**
    * SQLAlchemy-style URL; the scheme picks the driver: `postgresql://`, `mysql://`, `mariadb://`,
    * `sqlite:///relative.db`, `sqlite:////absolute.db`, `sqlite://` (in memory). `+suffix` is ignored.
+   * A tenant template (see `tenants`) may put `{tenant}` in it: `sqlite:///data/tenants/{tenant}.db`.
    */
   url: string;
+  /**
+   * Read replicas of this database, as URLs of the same engine (`postgresql://reader:pw@replica-1/app`).
+   * Reads outside a transaction go to a replica (MikroORM's `preferReadReplicas`); writes and
+   * everything inside a transaction go to the primary. Pass `{ connectionType: 'write' }` to a
+   * `find` to read from the primary (read-your-writes). A replica that cannot be reached is left
+   * out for a few seconds and its reads go to the primary.
+   * @default []
+   */
+  replicas?: string[];
+  /**
+   * Use another configured key's entities (the same tables in another database, e.g. a staging copy
+   * of production): `staging: { url, entitiesOf: 'default' }`. Migrations come from that key's folder.
+   * `databaseOf(Entity)` and `getRepository(Entity)` keep meaning the entity's own key; reach this
+   * one with `db.em('staging')`.
+   * @default undefined (the key's own entities)
+   */
+  entitiesOf?: string;
+  /**
+   * Makes this key a template for tenant databases attached at run time (`DbService.attach(tenant)`),
+   * each with its own MikroORM and the template's entities (`__database__ = '<this key>'`).
+   * No database is opened for the template itself.
+   * @default undefined (a plain database)
+   */
+  tenants?: TenantTemplateOptions;
 }
+
+/** How a tenant template opens its tenants' databases. */
+export interface TenantTemplateOptions {
+  /**
+   * At most this many tenant ORMs are open at once; the least recently used idle one is closed
+   * (and reopened on demand) to make room. A tenant a request is using is never closed.
+   * @default 100
+   */
+  maxOpen?: number;
+  /**
+   * The tenant's database, when the URL pattern is not enough: a URL or options (merged over the
+   * template's), or `undefined` for the pattern. `DbService.attach(tenant, urlOrOptions)` wins over it.
+   * @default undefined (the template's `url` with `{tenant}` replaced)
+   */
+  database?: (tenant: string) => TenantDatabase | undefined | Promise<TenantDatabase | undefined>;
+  /**
+   * The known tenants: attached at start-up (without opening them) and migrated by the CLI's
+   * `--db '<key>:*'`. Read from your tenant catalogue.
+   * @default undefined (tenants are attached only by `DbService.attach`)
+   */
+  list?: () => string[] | Promise<string[]>;
+}
+
+/** A tenant's database: its URL, or options merged over its template's. */
+export type TenantDatabase = string | (Partial<DatabaseOptions> & { tenants?: never });
+
+/** Finds the tenant of an HTTP request (Express or Fastify raw request); `undefined` when it has none. */
+export type TenantResolver = (
+  request: import('node:http').IncomingMessage,
+) => string | undefined | Promise<string | undefined>;
 
 /**
  * Migration settings for every database: MikroORM's own (`tableName`, `transactional`,
@@ -98,6 +153,13 @@ export interface MultiDbModuleOptions {
    * @default true
    */
   requestContext?: boolean;
+  /**
+   * Finds the current request's tenant (from a header, a sub-domain, a JWT claim…), so that
+   * `em('<template>')`, `@InjectRepository(TenantEntity)` and `getRepository` use that tenant's
+   * database. The tenant's ORM is opened (or reused) before the request runs.
+   * @default undefined (no tenant per request; use `DbService.runForTenant`)
+   */
+  tenantResolver?: TenantResolver;
 }
 
 /** Options only the module definition reads (not passed to the options provider). */

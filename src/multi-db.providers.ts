@@ -1,6 +1,7 @@
 import type { DynamicModule, Provider } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
-import { DEFAULT_KEY, resolveDatabases } from './config/resolve-databases.js';
+import { EntityManager, EntityRepository, MikroORM } from '@mikro-orm/core';
+import { DEFAULT_KEY, resolveOptions } from './config/resolve-databases.js';
 import { MultiDbMiddleware } from './context/multi-db.middleware.js';
 import { DbService } from './db.service.js';
 import { MigrationService } from './migrations/migration.service.js';
@@ -15,6 +16,7 @@ import {
 import type { EntityLike, MultiDbModuleOptions } from './multi-db.options.js';
 import { getEntityManagerToken, getOrmToken, getRepositoryToken } from './multi-db.tokens.js';
 import { openDatabases, type StartedDatabases } from './orm/open-databases.js';
+import { routingProxy } from './tenants/routing-proxy.js';
 
 /**
  * Completes the builder's definition with start-up, DbService, the middleware and the tokens of
@@ -48,7 +50,8 @@ export function withRootProviders(
       MultiDbMiddleware,
       ...injectable,
     ],
-    exports: [...(definition.exports ?? []), DbService, MigrationService, ...tokensOf(injectable)],
+    // MULTIDB_DATABASES too: an app applying MultiDbMiddleware itself (requestContext: false) resolves it in its own module
+    exports: [...(definition.exports ?? []), DbService, MigrationService, MULTIDB_DATABASES, ...tokensOf(injectable)],
   };
 }
 
@@ -62,10 +65,21 @@ export function tokensOf(providers: readonly Provider[]): string[] {
 
 /** `@InjectOrm(key)` and `@InjectEntityManager(key)` for one key. */
 function createKeyProviders(key: string): Provider[] {
+  // a tenant template's ORM and EntityManager are the current tenant's, looked up on every use
+  const routed = <T extends object>(db: DbService, current: () => T, kind: { prototype: object }): T =>
+    db.tenantTemplates.includes(key) ? routingProxy(current, kind) : current();
   return [
-    { provide: getOrmToken(key), useFactory: (db: DbService) => db.orm(key), inject: [DbService] },
+    {
+      provide: getOrmToken(key),
+      useFactory: (db: DbService) => routed(db, () => db.orm(key), MikroORM),
+      inject: [DbService],
+    },
     // the global EntityManager: a singleton that resolves the current request context on every call
-    { provide: getEntityManagerToken(key), useFactory: (db: DbService) => db.orm(key).em, inject: [DbService] },
+    {
+      provide: getEntityManagerToken(key),
+      useFactory: (db: DbService) => routed(db, () => db.orm(key).em, EntityManager),
+      inject: [DbService],
+    },
   ];
 }
 
@@ -73,7 +87,12 @@ function createKeyProviders(key: string): Provider[] {
 export function createRepositoryProviders(entities: readonly EntityLike[]): Provider[] {
   return [...new Set(entities)].map((entity) => ({
     provide: getRepositoryToken(entity),
-    useFactory: (db: DbService) => db.orm(db.databaseOf(entity)).em.getRepository(entity as never),
+    useFactory: (db: DbService) => {
+      const key = db.databaseOf(entity);
+      // a tenant entity's repository is the current tenant's, looked up on every use
+      if (db.tenantTemplates.includes(key)) return routingProxy(() => db.getRepository(entity), EntityRepository);
+      return db.orm(key).em.getRepository(entity as never);
+    },
     inject: [DbService],
   }));
 }
@@ -83,7 +102,7 @@ async function startAll(
   modules: ModulesContainer,
   declaredKeys: readonly string[],
 ): Promise<StartedDatabases> {
-  const configured = resolveDatabases(options).map((c) => c.key);
+  const configured = resolveOptions(options).keys;
   const undeclared = declaredKeys.filter((k) => !configured.includes(k));
   if (undeclared.length > 0) throw new InvalidOptionsError(messages.undeclaredKeys(undeclared, configured));
   return openDatabases(options, { extraEntities: featureEntities(modules) });

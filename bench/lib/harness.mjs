@@ -8,6 +8,8 @@
  * op, ms, MiB…). For op throughput the sides also take turns within a round, block by block
  * (alternateOps). The garbage collector runs before every round when node has --expose-gc.
  */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 /** Runs a full GC if node was started with --expose-gc; twice, so weak refs and finalizers settle. */
 export function gc() {
@@ -233,3 +235,31 @@ export function meets(x, goal) {
 export const atLeast = (value, text) => ({ op: '>=', value, text: text ?? `≥ ${value}` });
 /** @param {number} value @param {string} [text] @returns {Goal} */
 export const atMost = (value, text) => ({ op: '<=', value, text: text ?? `≤ ${value}` });
+
+/**
+ * Runs a scenario file again in a fresh child process (lib/child.mjs) with `extra` merged into its
+ * config, and resolves with the result it reports: a measurement free of this process's heap.
+ * @param {string} scenarioFile path of the scenario module
+ * @param {object} config
+ * @param {object} extra
+ * @param {string} what names the child in errors
+ * @returns {Promise<any>}
+ */
+export function runScenarioInChild(scenarioFile, config, extra, what) {
+  const child = fork(fileURLToPath(new URL('./child.mjs', import.meta.url)), [scenarioFile], {
+    execArgv: ['--expose-gc'],
+    env: { ...process.env, BENCH_CONFIG: JSON.stringify({ ...config, ...extra }) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    /** @type {any} */
+    let message;
+    child.on('message', (m) => {
+      message = m;
+    });
+    child.once('exit', (code) => {
+      if (message?.result) resolve(message.result);
+      else reject(new Error(message?.error ?? `${what} exited with code ${code}`));
+    });
+  });
+}

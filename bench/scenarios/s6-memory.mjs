@@ -7,11 +7,10 @@
  * process.memoryUsage(). Sizes 1, 10 and 30, interleaved over repetitions; MiB per key is the
  * least-squares slope of RSS over the key count.
  */
-import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NestFactory } from '@nestjs/core';
 import { idAt, itemRows, itemSchema } from '../lib/entities.mjs';
-import { gc, progress, summarize } from '../lib/harness.mjs';
+import { gc, progress, runScenarioInChild, summarize } from '../lib/harness.mjs';
 import { multidb } from '../lib/multidb.mjs';
 import { makeModule, quietNest } from '../lib/nest.mjs';
 
@@ -111,22 +110,7 @@ function leastSquaresSlope(points) {
  * @returns {Promise<NodeJS.MemoryUsage>}
  */
 function measureInChild(config, n) {
-  const child = fork(fileURLToPath(new URL('../lib/child.mjs', import.meta.url)), [fileURLToPath(import.meta.url)], {
-    execArgv: ['--expose-gc'],
-    env: { ...process.env, BENCH_CONFIG: JSON.stringify({ ...config, measure: n }) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    /** @type {any} */
-    let message;
-    child.on('message', (m) => {
-      message = m;
-    });
-    child.once('exit', (code) => {
-      if (message?.result) resolve(message.result);
-      else reject(new Error(message?.error ?? `memory child (${n} keys) exited with code ${code}`));
-    });
-  });
+  return runScenarioInChild(fileURLToPath(import.meta.url), config, { measure: n }, `memory child (${n} keys)`);
 }
 
 /** In the child: start, warm up, GC, measure. @param {number} n */

@@ -57,3 +57,18 @@ export function formatLines(command: string, lines: readonly KeyLine[]): string 
     )
     .join('');
 }
+
+/** A table closing a run over many databases: how many ended in each status, and which failed. */
+export function formatSummary(command: string, lines: readonly KeyLine[]): string {
+  const rows = (['ok', 'changed', 'failed'] as const).map((status) => {
+    const keys = lines.filter((l) => l.status === status).map((l) => l.key);
+    return [status, String(keys.length), status === 'ok' ? '' : keys.join(', ')] as const;
+  });
+  const header = ['status', 'count', 'databases'] as const;
+  const w0 = Math.max(header[0].length, ...rows.map((r) => r[0].length));
+  const w1 = Math.max(header[1].length, ...rows.map((r) => r[1].length));
+  const line = (r: readonly [string, string, string]) =>
+    `  ${r[0].padEnd(w0)}  ${r[1].padStart(w1)}  ${r[2]}`.trimEnd();
+  const rule = `  ${'-'.repeat(w0)}  ${'-'.repeat(w1)}  ${'-'.repeat(9)}`;
+  return `\n${command}: ${lines.length} databases\n${[line(header), rule, ...rows.map(line)].join('\n')}\n`;
+}

@@ -3,11 +3,13 @@ import { DbService } from '../db.service.js';
 import { DatabaseOperationError, type KeyOutcome, MultiDbError } from '../errors/multi-db.error.js';
 import { MigrationService } from '../migrations/migration.service.js';
 import { forEachKey } from '../migrations/per-key.js';
-import { resolveDatabases } from '../config/resolve-databases.js';
+import { messages } from '../errors/messages.js';
+import { resolveOptions } from '../config/resolve-databases.js';
 import { openDatabases } from '../orm/open-databases.js';
 import { COMMANDS, type CommandSpec, type KeyResult } from './commands.js';
 import { DEFAULT_CONFIG_FILES, loadConfig } from './config-loader.js';
-import { formatLines, type KeyLine, type OutputStream, Progress } from './output.js';
+import { formatLines, formatSummary, type KeyLine, type OutputStream, Progress } from './output.js';
+import { expandTargets, selectTargets } from './targets.js';
 
 export interface CliIo {
   stdout: OutputStream;
@@ -16,6 +18,8 @@ export interface CliIo {
 }
 
 const BIN = 'nestjs-multidb';
+/** Tenant databases migrated at once unless --concurrency says otherwise. */
+const DEFAULT_TENANT_CONCURRENCY = 4;
 const ARGS = {
   db: { type: 'string', multiple: true },
   config: { type: 'string', short: 'c' },
@@ -25,6 +29,7 @@ const ARGS = {
   blank: { type: 'boolean' },
   initial: { type: 'boolean' },
   json: { type: 'boolean' },
+  concurrency: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -69,33 +74,54 @@ async function execute(name: string, spec: CommandSpec, values: Record<string, u
     io.stderr.write(`${name} works on exactly one database: name it with --db <key>.\n`);
     return 2;
   }
+  const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
+    io.stderr.write(`--concurrency must be a positive integer, got '${String(values.concurrency)}'.\n`);
+    return 2;
+  }
   const loaded = await loadConfig(values.config as string | undefined, io.cwd);
   // we print one line per database; MikroORM's own migrator log would interleave with it (and break --json)
   const options = { ...loaded.options, migrationOptions: { ...loaded.options.migrationOptions, silent: true } };
-  const keys = requested.length > 0 ? [...new Set(requested)] : resolveDatabases(options).map((c) => c.key);
+  const resolved = resolveOptions(options);
+  const plainKeys = resolved.databases.map((c) => c.key);
+  const selection = selectTargets(
+    requested,
+    plainKeys,
+    resolved.templates.map((t) => t.key),
+  );
   const toStderr = (message: string) => io.stderr.write(`${message}\n`);
   const logger = { log: () => undefined, warn: toStderr, error: toStderr };
-  const started = await openDatabases(options, { keys, logger });
+  const started = await openDatabases(options, { keys: selection.keys, logger });
   const db = new DbService(started);
   try {
+    const targets = await expandTargets(selection, started.tenants);
+    for (const { template, tenant } of selection.tenants) {
+      if (tenant === '*' && started.tenants.registry(template).list().length === 0) {
+        io.stderr.write(`${messages.noTenantsListed(template)}\n`);
+      }
+    }
+    const byName = new Map(targets.map((t) => [t.name, t]));
     const ctx = { db, migrations: new MigrationService(db), flags: values };
-    const progress = new Progress(io.stderr, keys.length, name);
+    const progress = new Progress(io.stderr, targets.length, name);
+    const limit = concurrency ?? (selection.tenants.length > 0 ? DEFAULT_TENANT_CONCURRENCY : undefined);
     let outcomes: KeyOutcome<KeyResult>[];
     try {
-      outcomes = await forEachKey(name, keys, async (key) => {
+      const runOne = async (target: string) => {
+        const { key, tenant } = byName.get(target) as { key: string; tenant?: string };
         try {
-          return await spec.run(ctx, key);
+          return await (tenant === undefined ? spec.run(ctx, key) : db.runForTenant(tenant, () => spec.run(ctx, key)));
         } finally {
           progress.tick();
         }
-      });
+      };
+      outcomes = await forEachKey(name, [...byName.keys()], runOne, undefined, limit);
     } catch (error) {
       if (!(error instanceof DatabaseOperationError)) throw error;
       outcomes = error.outcomes as KeyOutcome<KeyResult>[];
     } finally {
       progress.clear();
     }
-    report(name, outcomes.map(unwrap), values.json === true, io);
+    report(name, outcomes.map(unwrap), values.json === true, io, selection.tenants.length > 0);
     return outcomes.every((o) => o.ok && !o.value.changed) ? 0 : 1;
   } finally {
     await db.close();
@@ -109,7 +135,13 @@ function unwrap(outcome: KeyOutcome<KeyResult>): KeyOutcome<KeyResult> {
   return inner && !inner.ok ? { ...outcome, error: inner.error } : outcome;
 }
 
-function report(command: string, outcomes: readonly KeyOutcome<KeyResult>[], json: boolean, io: CliIo): void {
+function report(
+  command: string,
+  outcomes: readonly KeyOutcome<KeyResult>[],
+  json: boolean,
+  io: CliIo,
+  summary: boolean,
+): void {
   if (json) {
     const rows = outcomes.map((o) =>
       o.ok
@@ -131,7 +163,8 @@ function report(command: string, outcomes: readonly KeyOutcome<KeyResult>[], jso
       ? { key: o.key, status: o.value.changed ? 'changed' : 'ok', summary: o.value.summary, ms: o.ms }
       : { key: o.key, status: 'failed', summary: o.error.message, ms: o.ms },
   );
-  io.stdout.write(formatLines(command, lines));
+  if (lines.length > 0) io.stdout.write(formatLines(command, lines));
+  if (summary || lines.length > Progress.THRESHOLD) io.stdout.write(formatSummary(command, lines));
 }
 
 function usage(): string {
@@ -143,7 +176,9 @@ Commands:
 ${rows.join('\n')}
 
 Options:
-  --db <key>       a database key; repeat for several; all databases when absent
+  --db <key>       a database key; repeat for several; all databases when absent.
+                   Tenants: --db '<template>:*' (every known tenant) or --db <template>:<tenant>
+  --concurrency <n>  databases worked on at once (default: all configured keys, ${DEFAULT_TENANT_CONCURRENCY} with tenants)
   --config <file>  the module options (default: ${DEFAULT_CONFIG_FILES.join(', ')})
   --json           machine-readable output
   --help           this help, or a command's (${BIN} <command> --help)
@@ -161,7 +196,7 @@ function commandHelp(name: string, spec: CommandSpec): string {
   const db =
     spec.db === 'one'
       ? '--db <key>       the database (required, exactly one)'
-      : '--db <key>       a database key; repeatable; all when absent';
+      : "--db <key>       a database key; repeatable; all when absent; '<template>:*' every tenant";
   return `Usage: ${BIN} ${name} [options]
 
 ${spec.description}

@@ -2,7 +2,9 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { InvalidOptionsError } from '../errors/multi-db.error.js';
 import { messages } from '../errors/messages.js';
 import type { ConnectionPolicy, DatabaseOptions, MikroOrmOptions, MultiDbModuleOptions } from '../multi-db.options.js';
+import { TenantTemplate } from '../tenants/tenant-template.js';
 import { type DriverName, parseDatabaseUrl } from './database-url.js';
+import { entitiesOfOption, replicaOptions } from './database-extras.js';
 
 export const DEFAULT_KEY = 'default';
 export const DEFAULT_MIGRATIONS_DIRECTORY = 'migrations';
@@ -14,9 +16,14 @@ const KEY_PATTERN = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
 /** One configured database, validated and merged, before its ORM starts. */
 export interface ResolvedDatabase {
+  /** Its key (`<template>:<tenant>` for a tenant database). */
   key: string;
+  /** The key whose entities it holds: its own, its `entitiesOf`, or its tenant template's. */
+  entityKey: string;
   driver: DriverName;
   maskedUrl: string;
+  /** Its read replicas' URLs, passwords masked. */
+  maskedReplicas: string[];
   /** Secrets to scrub from any driver message about this database. */
   secrets: string[];
   sqliteFile: string | undefined;
@@ -28,8 +35,21 @@ export interface ResolvedDatabase {
   options: MikroOrmOptions & Record<string, unknown>;
 }
 
+/** The databases opened at start-up and the tenant templates, validated. */
+export interface ResolvedOptions {
+  /** Every configured key, templates included, `default` first. */
+  keys: string[];
+  databases: ResolvedDatabase[];
+  templates: TenantTemplate[];
+}
+
 /** Validates `databases` and merges common, URL and per-database options; keys come back `default` first. */
 export function resolveDatabases(options: MultiDbModuleOptions): ResolvedDatabase[] {
+  return resolveOptions(options).databases;
+}
+
+/** Like `resolveDatabases`, plus the tenant templates (keys with `tenants`), which open no database themselves. */
+export function resolveOptions(options: MultiDbModuleOptions): ResolvedOptions {
   assertOptionsShape(options);
   const map = normaliseDatabases(options.databases);
   const rootPath = options.rootPath ?? process.cwd();
@@ -39,12 +59,26 @@ export function resolveDatabases(options: MultiDbModuleOptions): ResolvedDatabas
     'runOnStart',
   ]);
   const seeders = perKeyFolders(options.rootPath, options.seederOptions, DEFAULT_SEEDERS_DIRECTORY, []);
-  return ordered.map((key) => {
-    const db = resolveOne(key, map[key], options.common ?? {}, rootPath);
-    db.options.migrations = migrations(key, db.options.migrations);
-    db.options.seeder = seeders(key, db.options.seeder);
+  const resolve = (name: string, value: unknown, entityKey: string, seederKey: string): ResolvedDatabase => {
+    const db = resolveOne(name, value, options.common ?? {}, rootPath, entityKey);
+    // a database sharing another key's entities shares its migrations too; seed data stays its own
+    db.options.migrations = migrations(entityKey, db.options.migrations);
+    db.options.seeder = seeders(seederKey, db.options.seeder);
     return db;
-  });
+  };
+  const out: ResolvedOptions = { keys: ordered, databases: [], templates: [] };
+  for (const key of ordered) {
+    const value = map[key];
+    if (TenantTemplate.isTemplate(value)) {
+      const template = new TenantTemplate(key, toDatabaseOptions(key, value), (tenant, merged) =>
+        resolve(`${key}:${tenant}`, merged, key, key),
+      );
+      out.templates.push(template);
+    } else {
+      out.databases.push(resolve(key, value, entitiesOfOption(key, value, map), key));
+    }
+  }
+  return out;
 }
 
 /**
@@ -84,6 +118,7 @@ export function assertOptionsShape(options: unknown): asserts options is MultiDb
   expect('migrationOptions', isPlainObject(o.migrationOptions), 'an object');
   expect('seederOptions', isPlainObject(o.seederOptions), 'an object');
   expect('requestContext', typeof o.requestContext === 'boolean', 'true or false');
+  expect('tenantResolver', typeof o.tenantResolver === 'function', 'a function (request) => tenant');
   for (const name of ['migrationOptions', 'seederOptions']) {
     const directory = (o[name] as { directory?: unknown } | undefined)?.directory;
     if (directory !== undefined && (typeof directory !== 'string' || directory.length === 0)) {
@@ -109,10 +144,17 @@ function normaliseDatabases(databases: unknown): Record<string, unknown> {
   return databases as Record<string, unknown>;
 }
 
-function resolveOne(key: string, value: unknown, common: MikroOrmOptions, rootPath: string): ResolvedDatabase {
+function resolveOne(
+  key: string,
+  value: unknown,
+  common: MikroOrmOptions,
+  rootPath: string,
+  entityKey: string,
+): ResolvedDatabase {
   const own = toDatabaseOptions(key, value);
-  const { url, ...explicit } = own;
+  const { url, replicas, entitiesOf: _, tenants: __, ...explicit } = own;
   const parsed = parseDatabaseUrl(key, url, rootPath);
+  const readers = replicaOptions(key, parsed.driver, replicas, rootPath);
   const merged = mergeOptions(
     mergeOptions(common as Record<string, unknown>, parsed.options),
     explicit as Record<string, unknown>,
@@ -136,12 +178,19 @@ function resolveOne(key: string, value: unknown, common: MikroOrmOptions, rootPa
   delete merged.acquireTimeout;
   merged.contextName = key;
   merged.discovery = { warnWhenNoEntities: false, ...(merged.discovery as object | undefined) };
-  const secrets = [parsed.password, typeof merged.password === 'string' ? merged.password : undefined];
+  if (readers.options.length > 0) merged.replicas = readers.options;
+  const secrets = [
+    parsed.password,
+    typeof merged.password === 'string' ? merged.password : undefined,
+    ...readers.passwords,
+  ];
   return {
     key,
+    entityKey,
     driver: parsed.driver,
     maskedUrl: parsed.maskedUrl,
-    secrets: secrets.filter((s): s is string => typeof s === 'string' && s.length > 0),
+    maskedReplicas: readers.maskedUrls,
+    secrets: [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length > 0))],
     sqliteFile: parsed.sqliteFile,
     lazy,
     acquireTimeout,

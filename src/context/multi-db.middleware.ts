@@ -1,12 +1,26 @@
-import { Injectable, type NestMiddleware } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import { DbService } from '../db.service.js';
+import { MULTIDB_DATABASES } from '../multi-db.constants.js';
+import type { StartedDatabases } from '../orm/open-databases.js';
 
-/** Opens one request context over every database for each HTTP request (Express and Fastify). */
+/**
+ * Opens one request context over every database for each HTTP request (Express and Fastify),
+ * after selecting the request's tenant when a `tenantResolver` is configured.
+ */
 @Injectable()
 export class MultiDbMiddleware implements NestMiddleware {
-  constructor(private readonly db: DbService) {}
+  constructor(
+    private readonly db: DbService,
+    @Inject(MULTIDB_DATABASES) private readonly started: StartedDatabases,
+  ) {}
 
-  use(_req: unknown, _res: unknown, next: (error?: unknown) => void): void {
-    this.db.runInContext(next);
+  use(req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void {
+    const { tenants } = this.started;
+    if (!tenants.resolver) {
+      this.db.runInContext(next);
+      return;
+    }
+    tenants.enterRequest(req, res, () => this.db.runInContext(next)).catch(next);
   }
 }

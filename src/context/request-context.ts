@@ -1,5 +1,8 @@
 import { type EntityManager, RequestContext } from '@mikro-orm/core';
 
+/** EntityManagers that come and go (tenant databases), by context name. */
+export type ExtraSources = (name: string) => EntityManager | undefined;
+
 interface ContextStorage {
   run<T>(context: RequestContext, fn: () => T): T;
 }
@@ -11,7 +14,10 @@ interface ContextStorage {
  * `get` keeps its whole API working.
  */
 class LazyForks extends Map<string, EntityManager> {
-  constructor(private readonly sources: ReadonlyMap<string, EntityManager>) {
+  constructor(
+    private readonly sources: ReadonlyMap<string, EntityManager>,
+    private readonly extra: ExtraSources,
+  ) {
     super();
   }
 
@@ -21,7 +27,7 @@ class LazyForks extends Map<string, EntityManager> {
   override get(name: string): EntityManager | undefined {
     let em = super.get(name);
     if (em === undefined && !this.#forking.has(name)) {
-      const source = this.sources.get(name);
+      const source = this.sources.get(name) ?? this.extra(name);
       if (source === undefined) return undefined;
       this.#forking.add(name);
       try {
@@ -36,7 +42,7 @@ class LazyForks extends Map<string, EntityManager> {
   }
 
   override has(name: string): boolean {
-    return super.has(name) || this.sources.has(name);
+    return super.has(name) || this.sources.has(name) || this.extra(name) !== undefined;
   }
 }
 
@@ -48,7 +54,10 @@ export class RequestContextFactory {
   readonly #sources: ReadonlyMap<string, EntityManager>;
   readonly #storage: ContextStorage | undefined;
 
-  constructor(readonly entityManagers: readonly EntityManager[]) {
+  constructor(
+    readonly entityManagers: readonly EntityManager[],
+    private readonly extra: ExtraSources = () => undefined,
+  ) {
     this.#sources = new Map(entityManagers.map((em) => [em.name, em]));
     // MikroORM keeps its AsyncLocalStorage in a static that is private to TypeScript only
     const storage = (RequestContext as unknown as { storage?: ContextStorage }).storage;
@@ -58,6 +67,6 @@ export class RequestContextFactory {
   /** Runs `fn` in one fresh request context over all the databases. */
   run<T>(fn: () => T): T {
     if (!this.#storage) return RequestContext.create(this.entityManagers as EntityManager[], fn); // eager, same semantics
-    return this.#storage.run(new RequestContext(new LazyForks(this.#sources)), fn);
+    return this.#storage.run(new RequestContext(new LazyForks(this.#sources, this.extra)), fn);
   }
 }

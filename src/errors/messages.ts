@@ -64,4 +64,32 @@ export const messages = {
     `Database '${key}' was not reachable at start-up, so its pending migrations were not applied. Apply them when it is back: nestjs-multidb migration:up --db ${key}`,
   mariaDbThroughMySql: (key: string, url: string): string =>
     `Database '${key}' (${url}) is a MariaDB server driven by @mikro-orm/mysql, whose schema introspection misreads MariaDB's column defaults (migration:check and schema diffs never come out clean). Use a mariadb:// URL and install @mikro-orm/mariadb.`,
+  replicasWrongType: (key: string): string =>
+    `Database '${key}': 'replicas' must be an array of URLs of the same engine, e.g. ['postgresql://reader:password@replica-1:5432/app'].`,
+  sqliteReplicas: (key: string): string =>
+    `Database '${key}': SQLite has no read replicas. Remove 'replicas' or use a PostgreSQL, MySQL or MariaDB database.`,
+  replicaEngine: (key: string, url: string, driver: string): string =>
+    `Database '${key}': replica '${url}' is not a ${driver} URL. A replica speaks its primary's protocol: use the primary's scheme.`,
+  entitiesOfInvalid: (key: string, target: string, keys: readonly string[]): string =>
+    `Database '${key}': entitiesOf '${target}' must name another configured key that has entities of its own (not itself, not a tenant template, not one with its own entitiesOf); configured keys: ${list(keys)}.`,
+  templateInvalid: (key: string, reason: string): string =>
+    `Tenant template '${key}': ${reason}. Example: ${key}: { url: 'sqlite:///data/tenants/{tenant}.db', tenants: { maxOpen: 50 } }.`,
+  invalidTenant: (key: string, tenant: string): string =>
+    `Tenant '${tenant}' of '${key}' is not a valid tenant key: use 1 to 63 letters, digits, '_' and '-', starting with a letter or digit (tenant keys end up in file names and database names).`,
+  unknownTenant: (key: string, tenant: string, attached: number): string =>
+    `Tenant '${tenant}' is not attached to '${key}' (${attached} tenants attached). Attach it first with db.attach('${tenant}'), or return it from the template's tenants.list().`,
+  noTenant: (key: string): string =>
+    `Database '${key}' is a tenant template and no tenant is selected here. Configure MultiDbModule's tenantResolver (for HTTP requests) or run the code inside db.runForTenant(tenant, fn).`,
+  tenantClosed: (key: string, tenant: string): string =>
+    `Tenant database '${key}:${tenant}' is closed (the application is shutting down, or the tenant was detached). Attach it again, or stop using it after shutdown.`,
+  templateNeeded: (templates: readonly string[]): string =>
+    templates.length === 0
+      ? "No tenant template is configured: give a database a 'tenants' option, e.g. tenant: { url: 'sqlite:///data/tenants/{tenant}.db', tenants: {} }."
+      : `Several tenant templates are configured (${list(templates)}): name the one you mean.`,
+  tenantSelectorNeeded: (template: string): string =>
+    `'${template}' is a tenant template: select its tenants with --db '${template}:*' (every known tenant) or --db ${template}:<tenant>.`,
+  replicaDown: (key: string, url: string, reason: string, retryMs: number): string =>
+    `Database '${key}': read replica ${url} cannot be reached (${reason}); its reads go to the primary, and it is tried again in ${retryMs / 1000} s.`,
+  noTenantsListed: (template: string): string =>
+    `No tenants of '${template}' are known: its tenants.list() returned none (or is not configured). Give the template a tenants.list() that reads your tenant catalogue.`,
 } as const;

@@ -81,6 +81,45 @@ export class PoolTimeoutError extends MultiDbError {
 /** `@mikro-orm/migrations` is not installed but a migration feature was used. */
 export class MigrationsNotInstalledError extends MultiDbError {}
 
+/** A tenant database (of a tenant template) cannot be used: unknown, invalid, not selected or closed. */
+export class TenantError extends MultiDbError {
+  constructor(
+    message: string,
+    key: string,
+    readonly tenant: string | undefined,
+  ) {
+    super(message, { key });
+  }
+}
+
+/** A tenant key does not match the safe pattern (it ends up in file names and database names). */
+export class InvalidTenantKeyError extends TenantError {
+  constructor(key: string, tenant: string) {
+    super(messages.invalidTenant(key, tenant), key, tenant);
+  }
+}
+
+/** A tenant was used without being attached. */
+export class UnknownTenantError extends TenantError {
+  constructor(key: string, tenant: string, attached: number) {
+    super(messages.unknownTenant(key, tenant, attached), key, tenant);
+  }
+}
+
+/** A tenant template's database was used where no tenant is selected (no resolver result, no runForTenant). */
+export class NoTenantError extends TenantError {
+  constructor(key: string) {
+    super(messages.noTenant(key), key, undefined);
+  }
+}
+
+/** A tenant database was used after it was closed (shutdown, detach). */
+export class TenantClosedError extends TenantError {
+  constructor(key: string, tenant: string) {
+    super(messages.tenantClosed(key, tenant), key, tenant);
+  }
+}
+
 /** The outcome of one database in an operation over several. */
 export type KeyOutcome<T> =
   | { key: string; ok: true; value: T; ms: number }

@@ -1,5 +1,5 @@
 import type { Options } from '@mikro-orm/core';
-import { resolveDatabases } from '../config/resolve-databases.js';
+import { resolveOptions } from '../config/resolve-databases.js';
 import { EntityRegistry } from '../entities/entity-registry.js';
 import type { MultiDbModuleOptions } from '../multi-db.options.js';
 import { mikroOrmOptionsOf } from '../orm/start-databases.js';
@@ -14,10 +14,8 @@ import { mikroOrmOptionsOf } from '../orm/start-databases.js';
  * // npx mikro-orm migration:up --contextName auth
  */
 export async function toMikroOrmConfigs(options: MultiDbModuleOptions): Promise<Options[]> {
-  const configs = resolveDatabases(options);
-  const registry = new EntityRegistry(
-    configs.map((c) => c.key),
-    options.entities ?? [],
-  );
-  return Promise.all(configs.map((config) => mikroOrmOptionsOf(config, registry)));
+  // tenant templates have no database of their own to list; their tenants go through our CLI
+  const { keys, databases } = resolveOptions(options);
+  const registry = new EntityRegistry(keys, options.entities ?? []);
+  return Promise.all(databases.map((config) => mikroOrmOptionsOf(config, registry)));
 }

@@ -1,14 +1,19 @@
-import { resolveDatabases } from '../config/resolve-databases.js';
+import { Logger } from '@nestjs/common';
+import { type DriverClass, loadDriver } from '../config/driver-loader.js';
+import { type ResolvedDatabase, resolveOptions } from '../config/resolve-databases.js';
 import { EntityRegistry } from '../entities/entity-registry.js';
 import { UnknownDatabaseError } from '../errors/multi-db.error.js';
 import type { EntityLike, MultiDbModuleOptions } from '../multi-db.options.js';
-import { type Database, type StartOptions, startDatabases } from './start-databases.js';
+import { TenantDatabases } from '../tenants/tenant-databases.js';
+import { closeAll, type Database, type StartOptions, startDatabases } from './start-databases.js';
 
-/** What start-up hands to DbService: the started databases and the entity registry. */
+/** What start-up hands to DbService: the started databases, the entity registry and the tenant templates. */
 export interface StartedDatabases {
   readonly databases: readonly Database[];
   /** Every configured database's entities (`registry.keys`: every configured key, also those not opened). */
   readonly registry: EntityRegistry;
+  /** The tenant templates' databases, opened on demand. */
+  readonly tenants: TenantDatabases;
 }
 
 export interface OpenOptions extends StartOptions {
@@ -20,12 +25,38 @@ export interface OpenOptions extends StartOptions {
 
 /** Options → resolved configs → entity registry → started ORMs: the one path from options to databases. */
 export async function openDatabases(options: MultiDbModuleOptions, open: OpenOptions = {}): Promise<StartedDatabases> {
-  const configs = resolveDatabases(options);
-  const configuredKeys = configs.map((c) => c.key);
+  const { keys: configuredKeys, databases: configs, templates } = resolveOptions(options);
   for (const key of open.keys ?? []) {
     if (!configuredKeys.includes(key)) throw new UnknownDatabaseError(key, configuredKeys);
   }
   const registry = new EntityRegistry(configuredKeys, [...(options.entities ?? []), ...(open.extraEntities ?? [])]);
   const selected = open.keys ? configs.filter((c) => open.keys?.includes(c.key)) : configs;
-  return { databases: await startDatabases(selected, registry, open), registry };
+  const logger = open.logger ?? new Logger('MultiDbModule');
+  // one line per tenant ORM opened would drown the log of an app with thousands of tenants
+  const quiet = { log: () => undefined, warn: logger.warn.bind(logger), error: logger.error.bind(logger) };
+  // a tenant opens often (LRU): import its driver once per engine, not once per open
+  const drivers = new Map<string, Promise<DriverClass>>();
+  const driverOf = (config: ResolvedDatabase) => {
+    const loading = drivers.get(config.driver) ?? loadDriver(config.key, config.driver, open.importer);
+    drivers.set(config.driver, loading);
+    return loading;
+  };
+  const tenants = new TenantDatabases(
+    templates,
+    async (config) => {
+      const options = { ...config.options, driver: config.options.driver ?? (await driverOf(config)) };
+      const started = await startDatabases([{ ...config, options }], registry, { ...open, logger: quiet });
+      return started[0] as Database;
+    },
+    (database) => closeAll([database], logger),
+    options.tenantResolver,
+  );
+  const databases = await startDatabases(selected, registry, open);
+  try {
+    await tenants.attachListed();
+  } catch (error) {
+    await closeAll(databases, logger);
+    throw error;
+  }
+  return { databases, registry, tenants };
 }

@@ -11,6 +11,7 @@ import { tagErrorsWithKey } from '../errors/database-unavailable.filter.js';
 import { limitAcquireWait } from './pool-guard.js';
 import { DatabaseConnectionError, EntityDatabaseError, MultiDbError } from '../errors/multi-db.error.js';
 import { messages } from '../errors/messages.js';
+import { fallBackFromDeadReplicas, REPLICA_RETRY_MS } from './replica-fallback.js';
 
 /** A started database: its resolved configuration and its ORM. */
 export interface Database {
@@ -44,7 +45,17 @@ export async function startDatabases(
       started.push({ config, orm, reachableAtStart: false });
       tagErrorsWithKey(orm, config.key);
       limitAcquireWait(orm, config.key, config.acquireTimeout);
-      assertNoCrossDatabaseRelations(config.key, orm, registry);
+      fallBackFromDeadReplicas(orm, (index, error) =>
+        logger.warn(
+          messages.replicaDown(
+            config.key,
+            config.maskedReplicas[index] ?? '',
+            redact(errorMessage(error), config.secrets),
+            REPLICA_RETRY_MS,
+          ),
+        ),
+      );
+      assertNoCrossDatabaseRelations(config, orm, registry);
       try {
         await connect(orm);
       } catch (error) {
@@ -92,7 +103,7 @@ export async function mikroOrmOptionsOf(
 ): Promise<Options> {
   const driver = config.options.driver ?? (await loadDriver(config.key, config.driver, importer));
   if (config.sqliteFile) await mkdir(dirname(config.sqliteFile), { recursive: true });
-  return { ...config.options, driver, entities: registry.entitiesOf(config.key) } as Options;
+  return { ...config.options, driver, entities: registry.entitiesOf(config.entityKey) } as Options;
 }
 
 async function initOrm(
@@ -129,14 +140,15 @@ async function isMariaDbThroughMySqlDriver(orm: MikroORM): Promise<boolean> {
  * MikroORM discovers relation targets by reference, so an entity pointing at another database's
  * entity would silently get a copy of that table in its own database. Refuse it instead.
  */
-function assertNoCrossDatabaseRelations(key: string, orm: MikroORM, registry: EntityRegistry): void {
+function assertNoCrossDatabaseRelations(config: ResolvedDatabase, orm: MikroORM, registry: EntityRegistry): void {
+  const { key, entityKey } = config;
   for (const meta of orm.getMetadata()) {
-    if (registry.find(meta.class) !== key) continue;
+    if (registry.find(meta.class) !== entityKey) continue;
     for (const prop of Object.values(meta.properties)) {
       if (prop.kind === ReferenceKind.SCALAR || prop.kind === ReferenceKind.EMBEDDED) continue;
       const target = prop.targetMeta?.class;
       const targetKey = target ? registry.find(target) : undefined;
-      if (target && targetKey !== undefined && targetKey !== key) {
+      if (target && targetKey !== undefined && targetKey !== entityKey) {
         const owner = entityName(meta.class);
         const message = messages.crossDatabaseRelation(owner, key, prop.name, entityName(target), targetKey);
         throw new EntityDatabaseError(message, owner, key);

@@ -12,3 +12,4 @@ export {
   startPostgres,
   type ThrowawayServer,
 } from './servers.js';
+export { startPostgresReplica } from './replica.js';

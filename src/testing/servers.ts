@@ -51,7 +51,7 @@ const BOOT_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 5_000;
 const isRoot = process.getuid?.() === 0;
 
-type Ids = { uid?: number; gid?: number };
+export type Ids = { uid?: number; gid?: number };
 
 interface Engine {
   readonly engine: ThrowawayServer['engine'];
@@ -181,13 +181,53 @@ export interface PostgresOptions {
 
 /** Starts a PostgreSQL server in a temp folder on a free 127.0.0.1 port, as the `postgres` OS user when run as root. */
 export async function startPostgres(options: PostgresOptions = {}): Promise<ThrowawayServer> {
+  return launchPostgres(
+    options,
+    'multidb-pg-',
+    undefined,
+    'initdb',
+    async ({ tool, data, dir, password, asPostgres }) => {
+      const pwfile = path.join(dir, 'pwfile');
+      fs.writeFileSync(pwfile, password, { mode: 0o600 });
+      chown(pwfile, asPostgres);
+      const initArgs = words('-U postgres --auth=scram-sha-256 -E UTF8 --no-locale --no-sync --no-instructions');
+      await run(tool, ['-D', data, `--pwfile=${pwfile}`, ...initArgs], {}, asPostgres);
+      fs.rmSync(pwfile);
+    },
+  );
+}
+
+/** What fills a new PostgreSQL server's data folder (initdb, or a base backup of a primary). */
+export interface PostgresDataSetup {
+  /** The path of the setup tool (`initdb`, `pg_basebackup`), checked before anything else. */
+  tool: string;
+  dir: string;
+  data: string;
+  password: string;
+  asPostgres: Ids;
+  run: typeof run;
+}
+
+/**
+ * A PostgreSQL server in a temp folder whose data folder `setup` fills. Internal to
+ * nestjs-multidb/testing (the replica starter builds on it).
+ */
+export async function launchPostgres(
+  options: PostgresOptions,
+  prefix: string,
+  fixedPassword: string | undefined,
+  setupTool: string,
+  setup: (ctx: PostgresDataSetup) => Promise<void>,
+): Promise<ThrowawayServer> {
   const bin = options.binDir ?? process.env.MULTIDB_PG_BIN ?? newestPostgresBin();
-  const initdb = requireBinary(`${bin}/initdb`, 'postgresql');
+  const tool = requireBinary(`${bin}/${setupTool}`, 'postgresql');
   const postgres = requireBinary(`${bin}/postgres`, 'postgresql');
   const psql = requireBinary(fs.existsSync(`${bin}/psql`) ? `${bin}/psql` : '/usr/bin/psql', 'postgresql-client');
   // initdb and postgres refuse to run as root
   const asPostgres = isRoot ? osUser('postgres') : {};
-  const { dir, port, password } = await prepare('multidb-pg-', asPostgres);
+  const prepared = await prepare(prefix, asPostgres);
+  const { dir, port } = prepared;
+  const password = fixedPassword ?? prepared.password;
   const data = path.join(dir, 'data');
   const settings = {
     listen_addresses: '127.0.0.1',
@@ -211,14 +251,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Thro
       run(psql, [...clientArgs, '-d', database, '-c', sql], { PGPASSWORD: password, PGCONNECT_TIMEOUT: '5' }),
     createDatabaseSql: (name) => `CREATE DATABASE "${name.replaceAll('"', '""')}"`,
   });
-  return boot(server, async () => {
-    const pwfile = path.join(dir, 'pwfile');
-    fs.writeFileSync(pwfile, password, { mode: 0o600 });
-    chown(pwfile, asPostgres);
-    const initArgs = words('-U postgres --auth=scram-sha-256 -E UTF8 --no-locale --no-sync --no-instructions');
-    await run(initdb, ['-D', data, `--pwfile=${pwfile}`, ...initArgs], {}, asPostgres);
-    fs.rmSync(pwfile);
-  });
+  return boot(server, () => setup({ tool, dir, data, password, asPostgres, run }));
 }
 
 /** Starts a MariaDB server in a temp folder on a free 127.0.0.1 port; root logs in with a generated password. */
@@ -330,7 +363,7 @@ async function prepare(prefix: string, owner: Ids) {
 /** Removes dirs left by test processes that were SIGKILLed (their servers got the pdeathsig already). */
 function sweepStaleDirs(): void {
   for (const name of fs.readdirSync(os.tmpdir())) {
-    if (!name.startsWith('multidb-pg-') && !name.startsWith('multidb-maria-')) continue;
+    if (!/^multidb-(pg|pg-replica|maria)-/.test(name)) continue;
     const dir = path.join(os.tmpdir(), name);
     const owner = Number(readOrEmpty(path.join(dir, 'owner.pid')));
     try {

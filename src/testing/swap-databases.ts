@@ -64,6 +64,9 @@ export function applySwaps(
         ([name]) => !CONNECTION_OPTIONS.includes(name),
       ),
     );
+    // a tenant template's own factory would point its tenants back at the real servers
+    if (typeof kept.tenants === 'object' && kept.tenants !== null)
+      kept.tenants = { ...kept.tenants, database: undefined };
     databases[key] = typeof replacement === 'string' ? { ...kept, url: replacement } : { ...kept, ...replacement };
   }
   const migrationOptions =

@@ -6,36 +6,54 @@ import { describe, expect, it } from 'vitest';
 
 const root = new URL('../../', import.meta.url);
 
+/**
+ * Checks that the README shows an example file verbatim, then runs `serve` in a fresh working
+ * directory (the examples keep their SQLite files under ./data) and closes the app it returns.
+ */
+async function showsAndServes(
+  example: string,
+  serve: () => Promise<{ app: INestApplication; check: (base: string) => Promise<void> }>,
+): Promise<void> {
+  const [readme, code] = await Promise.all([
+    readFile(new URL('README.md', root), 'utf8'),
+    readFile(new URL(example, root), 'utf8'),
+  ]);
+  expect(readme).toContain(`\`\`\`ts\n${code}\`\`\``);
+  const cwd = process.cwd();
+  const dir = await mkdtemp(join(tmpdir(), 'multidb-example-'));
+  let app: INestApplication | undefined;
+  process.chdir(dir);
+  try {
+    const served = await serve();
+    app = served.app;
+    await served.check((await app.getUrl()).replace('[::1]', 'localhost'));
+  } finally {
+    await app?.close();
+    process.chdir(cwd);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 describe('README', () => {
   it('shows the quickstart exactly as examples/quickstart.ts, which compiles (typecheck) and runs', async () => {
-    const [readme, quickstart] = await Promise.all([
-      readFile(new URL('README.md', root), 'utf8'),
-      readFile(new URL('examples/quickstart.ts', root), 'utf8'),
-    ]);
-    expect(readme).toContain(`\`\`\`ts\n${quickstart}\`\`\``);
-
-    const cwd = process.cwd();
-    const dir = await mkdtemp(join(tmpdir(), 'multidb-quickstart-'));
-    let app: INestApplication | undefined;
-    process.chdir(dir); // the quickstart keeps its SQLite files under ./data
-    try {
+    await showsAndServes('examples/quickstart.ts', async () => {
       const { bootstrap } = await import('../../examples/quickstart.js');
-      app = await bootstrap(0);
-      const base = (await app.getUrl()).replace('[::1]', 'localhost');
-      const post = (path: string, body: object) =>
-        fetch(`${base}${path}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        });
-      expect((await post('/notes', { text: 'hello' })).status).toBe(201);
-      expect((await post('/accounts', { email: 'ada@example.com' })).status).toBe(201);
-      expect(await (await fetch(`${base}/counts`)).json()).toEqual({ notes: 1, accounts: 1 });
-    } finally {
-      await app?.close();
-      process.chdir(cwd);
-      await rm(dir, { recursive: true, force: true });
-    }
+      const app = await bootstrap(0);
+      return {
+        app,
+        check: async (base) => {
+          const post = (path: string, body: object) =>
+            fetch(`${base}${path}`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify(body),
+            });
+          expect((await post('/notes', { text: 'hello' })).status).toBe(201);
+          expect((await post('/accounts', { email: 'ada@example.com' })).status).toBe(201);
+          expect(await (await fetch(`${base}/counts`)).json()).toEqual({ notes: 1, accounts: 1 });
+        },
+      };
+    });
   });
 
   it('shows the testing example exactly as examples/app.test.ts, which the unit project runs', async () => {
@@ -44,6 +62,33 @@ describe('README', () => {
       readFile(new URL('examples/app.test.ts', root), 'utf8'),
     ]);
     expect(readme).toContain(`\`\`\`ts\n${example}\`\`\``);
+  });
+
+  it('shows the tenants example exactly as examples/tenants.ts, which serves each tenant from its own database', async () => {
+    await showsAndServes('examples/tenants.ts', async () => {
+      const { Test } = await import('@nestjs/testing');
+      const { DbService } = await import('nestjs-multidb');
+      const { TenantsAppModule } = await import('../../examples/tenants.js');
+      const moduleRef = await Test.createTestingModule({ imports: [TenantsAppModule] }).compile();
+      const app = moduleRef.createNestApplication({ logger: false });
+      await app.listen(0);
+      const db = app.get(DbService);
+      expect(db.listTenants()).toEqual(['acme', 'globex']);
+      for (const tenant of db.listTenants()) await db.runForTenant(tenant, () => db.createAll('tenant'));
+      return {
+        app,
+        check: async (base) => {
+          const send = (tenant: string, init?: RequestInit) =>
+            fetch(`${base}/invoices`, { ...init, headers: { 'content-type': 'application/json', 'x-tenant': tenant } });
+          const add = (tenant: string, customer: string) =>
+            send(tenant, { method: 'POST', body: JSON.stringify({ customer }) });
+          expect((await add('acme', 'Road Runner')).status).toBe(201);
+          expect((await add('globex', 'Hank Scorpio')).status).toBe(201);
+          expect(await (await send('acme')).json()).toEqual([{ id: 1, customer: 'Road Runner' }]);
+          expect(await (await send('globex')).json()).toEqual([{ id: 1, customer: 'Hank Scorpio' }]);
+        },
+      };
+    });
   });
 
   it('names the test command and the Node requirement', async () => {
