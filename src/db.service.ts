@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { EntityManager, EntityRepository, MikroORM } from '@mikro-orm/core';
 import type { DriverName } from './config/database-url.js';
 import { redact } from './config/mask.js';
@@ -11,6 +11,12 @@ import type { EntityRegistry } from './entities/entity-registry.js';
 import type { StartedDatabases } from './orm/open-databases.js';
 import { closeAll, type Database } from './orm/start-databases.js';
 import { createSchema, dropSchema } from './orm/schema-tools.js';
+import type {
+  RecoveryReport,
+  TransactionEntityManagers,
+  TransactionOptions,
+} from './transactions/transaction.options.js';
+import { CrossDatabaseTransactions } from './transactions/transactions.js';
 
 /** A database as it may be shown to people: no password. */
 export interface DatabaseInfo {
@@ -22,17 +28,19 @@ export interface DatabaseInfo {
 
 /** Owns one MikroORM per configured database and routes every entity to its own. */
 @Injectable()
-export class DbService implements OnApplicationShutdown {
+export class DbService implements OnModuleInit, OnApplicationShutdown {
   readonly #logger = new Logger('MultiDbModule');
   readonly #byKey: ReadonlyMap<string, Database>;
   readonly #registry: EntityRegistry;
   readonly #contexts: RequestContextFactory;
+  readonly #transactions: CrossDatabaseTransactions;
   #closing: Promise<void> | undefined;
 
   constructor(@Inject(MULTIDB_DATABASES) started: StartedDatabases) {
     this.#byKey = new Map(started.databases.map((db) => [db.config.key, db]));
     this.#registry = started.registry;
     this.#contexts = new RequestContextFactory(started.databases.map((db) => db.orm.em));
+    this.#transactions = new CrossDatabaseTransactions(started.databases, started.transactions);
   }
 
   /** The configured database keys, `default` first. */
@@ -117,5 +125,35 @@ export class DbService implements OnApplicationShutdown {
 
   #select(keys: readonly string[]): Database[] {
     return keys.length === 0 ? [...this.#byKey.values()] : [...new Set(keys)].map((key) => this.#database(key));
+  }
+
+  /**
+   * Runs `fn` in one transaction per listed database and commits them all, or rolls them all back
+   * when `fn` or a flush throws (its error is rethrown). Inside `fn`, `em(key)`, `getRepository()`,
+   * injected repositories and EntityManagers of those keys join the transactions; `fn` also gets the
+   * EntityManagers by key. Without `twoPhase` the commits run one after another: a crash or failed
+   * commit between two leaves the databases inconsistent (a TransactionFailedError names what
+   * committed). With `twoPhase: true` they commit atomically (PostgreSQL / MySQL / MariaDB only).
+   */
+  transaction<T>(
+    keys: readonly string[],
+    fn: (ems: TransactionEntityManagers) => T | Promise<T>,
+    options?: TransactionOptions,
+  ): Promise<T> {
+    return this.#transactions.run(keys, fn, options);
+  }
+
+  /** Commits or rolls back in-doubt two-phase transactions (as their logged decision says); also run at start-up. */
+  recoverTransactions(): Promise<RecoveryReport> {
+    return this.#transactions.recover();
+  }
+
+  /** Start-up recovery of in-doubt two-phase transactions, before the application serves requests. */
+  async onModuleInit(): Promise<void> {
+    const report = await this.#transactions.recoverOnStart();
+    if (report && report.committed.length + report.rolledBack.length > 0)
+      this.#logger.log(
+        `Recovered two-phase transactions: committed ${report.committed.length}, rolled back ${report.rolledBack.length}`,
+      );
   }
 }

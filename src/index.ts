@@ -10,6 +10,16 @@ export type {
 } from './multi-db.options.js';
 export { DbService, type DatabaseInfo } from './db.service.js';
 export {
+  MultiDbTransactional,
+  type MultiDbTransactionalOptions,
+} from './transactions/multi-db-transactional.decorator.js';
+export type {
+  RecoveryReport,
+  TransactionEntityManagers,
+  TransactionOptions,
+  TransactionsOptions,
+} from './transactions/transaction.options.js';
+export {
   MigrationService,
   type CreatedMigration,
   type CreateMigrationOptions,
@@ -41,6 +51,9 @@ export {
   InvalidOptionsError,
   MalformedUrlError,
   MultiDbError,
+  TransactionFailedError,
+  TransactionRecoveryError,
+  TransactionSetupError,
   UnknownDatabaseError,
   UnregisteredEntityError,
   UnsupportedSchemeError,

@@ -58,4 +58,22 @@ export const messages = {
     'migration:down reverts one database at a time: name it with --db <key> (or pass a key to down()).',
   mariaDbThroughMySql: (key: string, url: string): string =>
     `Database '${key}' (${url}) is a MariaDB server driven by @mikro-orm/mysql, whose schema introspection misreads MariaDB's column defaults (migration:check and schema diffs never come out clean). Use a mariadb:// URL and install @mikro-orm/mariadb.`,
+  transactionKeysMissing: (): string =>
+    "DbService.transaction(keys, fn): name at least one database key, e.g. transaction(['default', 'auth'], fn).",
+  twoPhaseUnsupported: (key: string, driver: string): string =>
+    `Database '${key}' (${driver}) cannot take part in a twoPhase transaction: only PostgreSQL and MySQL/MariaDB can prepare a transaction. Move its tables to such a database, or leave twoPhase off (commits then run one after another).`,
+  coordinatorUnsupported: (key: string, driver: string): string =>
+    `The transaction coordinator log needs a PostgreSQL or MySQL/MariaDB database, but '${key}' is ${driver}. Set 'transactions.coordinator' to such a database key.`,
+  preparedTransactionsDisabled: (key: string): string =>
+    `Database '${key}' runs PostgreSQL with max_prepared_transactions = 0, so it cannot prepare transactions. Set max_prepared_transactions (in postgresql.conf, at least your connection pool size) and restart the server, or leave twoPhase off.`,
+  xaPrivilegeMissing: (key: string, reason: string): string =>
+    `Database '${key}': the database user may not list prepared XA transactions (${reason}), so in-doubt transactions could not be recovered. Grant it: GRANT XA_RECOVER_ADMIN ON *.* TO <user> (MariaDB 10.5+, MySQL 8; SUPER on older servers), or leave twoPhase off.`,
+  transactionRolledBack: (reason: string, rolledBack: readonly string[]): string =>
+    `Transaction over ${list(rolledBack)} rolled back, nothing was written: ${reason}`,
+  partialCommit: (key: string, reason: string, committed: readonly string[], notCommitted: readonly string[]): string =>
+    `Transaction commit failed in database '${key}': ${reason}. Committed: ${list(committed)}; not committed: ${list(notCommitted)}. The databases are now inconsistent; use twoPhase: true where that matters.`,
+  decisionLost: (id: number, keys: readonly string[]): string =>
+    `Two-phase transaction ${id}: its coordinator log row disappeared before the commit decision (a recovery run took it for abandoned), so ${list(keys)} were rolled back and nothing was written. Run it again.`,
+  recoveryFailed: (key: string, reason: string): string =>
+    `Recovery of in-doubt two-phase transactions failed for database '${key}': ${reason}. Check that it is reachable, then call DbService.recoverTransactions() again.`,
 } as const;

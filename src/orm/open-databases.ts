@@ -2,6 +2,7 @@ import { resolveDatabases } from '../config/resolve-databases.js';
 import { EntityRegistry } from '../entities/entity-registry.js';
 import { UnknownDatabaseError } from '../errors/multi-db.error.js';
 import type { EntityLike, MultiDbModuleOptions } from '../multi-db.options.js';
+import type { TransactionsOptions } from '../transactions/transaction.options.js';
 import { type Database, type StartOptions, startDatabases } from './start-databases.js';
 
 /** What start-up hands to DbService: the started databases and the entity registry. */
@@ -9,6 +10,8 @@ export interface StartedDatabases {
   readonly databases: readonly Database[];
   /** Every configured database's entities (`registry.keys`: every configured key, also those not opened). */
   readonly registry: EntityRegistry;
+  /** Cross-database transaction settings (`options.transactions`). */
+  readonly transactions?: TransactionsOptions;
 }
 
 export interface OpenOptions extends StartOptions {
@@ -27,5 +30,6 @@ export async function openDatabases(options: MultiDbModuleOptions, open: OpenOpt
   }
   const registry = new EntityRegistry(configuredKeys, [...(options.entities ?? []), ...(open.extraEntities ?? [])]);
   const selected = open.keys ? configs.filter((c) => open.keys?.includes(c.key)) : configs;
-  return { databases: await startDatabases(selected, registry, open), registry };
+  const databases = await startDatabases(selected, registry, open);
+  return { databases, registry, transactions: options.transactions };
 }

@@ -1,0 +1,109 @@
+import type { MikroORM } from '@mikro-orm/core';
+import type { DriverName } from '../config/database-url.js';
+import { logTag } from './global-id.js';
+import { HeldConnection } from './held-connection.js';
+
+/** Namespace of our PostgreSQL advisory locks (first half of the two-int key): 'mdbt'. */
+const LOCK_NAMESPACE = 0x6d646274;
+
+/** A row of the coordinator log: `started` until the commit decision, then `commit`. */
+export interface LogRow {
+  id: number;
+  status: 'started' | 'commit';
+}
+
+/**
+ * The coordinator log: one row per two-phase transaction, written before any database prepares and
+ * updated to `commit` (durably, autocommit) before any database commits. While a transaction runs,
+ * its owner holds a session lock named after the row: recovery leaves locked rows alone, and a
+ * crashed owner's lock goes away with its connection.
+ */
+export class CoordinatorLog {
+  readonly tag: string;
+  readonly #postgres: boolean;
+  #created = false;
+
+  constructor(
+    readonly key: string,
+    readonly orm: MikroORM,
+    driver: DriverName,
+    readonly table: string,
+  ) {
+    this.#postgres = driver === 'postgresql';
+    this.tag = logTag(String(orm.config.get('dbName')), table);
+  }
+
+  /** A session on the coordinator database (locks are per session). */
+  session(): Promise<HeldConnection> {
+    return HeldConnection.open(this.orm);
+  }
+
+  /** Creates the log table once per process (idempotent). */
+  async ensureTable(session: HeldConnection): Promise<void> {
+    if (this.#created) return;
+    const ddl = this.#postgres
+      ? `create table if not exists ${this.table} (id serial primary key, status varchar(16) not null, participants varchar(2000) not null, created_at timestamptz not null default now())`
+      : `create table if not exists ${this.table} (id int auto_increment primary key, status varchar(16) not null, participants varchar(2000) not null, created_at timestamp not null default current_timestamp) engine = InnoDB`;
+    await session.run(ddl);
+    this.#created = true;
+  }
+
+  async tableExists(session: HeldConnection): Promise<boolean> {
+    const sql = this.#postgres
+      ? 'select 1 as found from information_schema.tables where table_schema = current_schema() and table_name = ?'
+      : 'select 1 as found from information_schema.tables where table_schema = database() and table_name = ?';
+    return (await session.query(sql, [this.table])).length > 0;
+  }
+
+  /** Writes a `started` row and returns its id. */
+  async start(session: HeldConnection, keys: readonly string[]): Promise<number> {
+    const insert = `insert into ${this.table} (status, participants) values ('started', ?)`;
+    if (this.#postgres) {
+      const [row] = await session.query<{ id: number }>(`${insert} returning id`, [keys.join(',')]);
+      return Number(row?.id);
+    }
+    return Number((await session.run(insert, [keys.join(',')])).insertId);
+  }
+
+  /** The commit decision; false when the row is gone (a recovery run took it for abandoned). */
+  async decideCommit(session: HeldConnection, id: number): Promise<boolean> {
+    const sql = `update ${this.table} set status = 'commit' where id = ? and status = 'started'`;
+    return (await session.run(sql, [id])).affectedRows === 1;
+  }
+
+  /** Removes a row; false when it was gone already. */
+  async forget(session: HeldConnection, id: number): Promise<boolean> {
+    return (await session.run(`delete from ${this.table} where id = ?`, [id])).affectedRows > 0;
+  }
+
+  async rows(session: HeldConnection): Promise<LogRow[]> {
+    const rows = await session.query<LogRow>(`select id, status from ${this.table}`);
+    return rows.map((r) => ({ id: Number(r.id), status: r.status }));
+  }
+
+  async status(session: HeldConnection, id: number): Promise<LogRow['status'] | undefined> {
+    const [row] = await session.query<LogRow>(`select status from ${this.table} where id = ?`, [id]);
+    return row?.status;
+  }
+
+  /** Takes the row's session lock without waiting; false when someone else holds it. */
+  async tryLock(session: HeldConnection, id: number): Promise<boolean> {
+    const sql = this.#postgres
+      ? `select pg_try_advisory_lock(${LOCK_NAMESPACE}, ${id}) as locked`
+      : `select get_lock('${this.#lockName(id)}', 0) as locked`;
+    const [row] = await session.query<{ locked: boolean | number }>(sql);
+    return row?.locked === true || Number(row?.locked) === 1;
+  }
+
+  async unlock(session: HeldConnection, id: number): Promise<void> {
+    const sql = this.#postgres
+      ? `select pg_advisory_unlock(${LOCK_NAMESPACE}, ${id}) as unlocked`
+      : `select release_lock('${this.#lockName(id)}') as unlocked`;
+    await session.query(sql);
+  }
+
+  /** MySQL/MariaDB lock names are server-wide: the tag keeps coordinator databases apart. */
+  #lockName(id: number): string {
+    return `multidb:${this.tag}:${id}`;
+  }
+}

@@ -1,0 +1,75 @@
+import type { MikroORM } from '@mikro-orm/core';
+
+/** The part of a Kysely instance we use (MikroORM's SQL drivers are built on Kysely). */
+interface KyselyLike {
+  connection(): { execute<T>(fn: (db: KyselyLike) => Promise<T>): Promise<T> };
+  startTransaction(): { execute(): Promise<object> };
+}
+
+/** The part of MikroORM's SQL connection we use. */
+interface SqlConnection {
+  getClient(): KyselyLike;
+  execute(sql: string, params: unknown[], method: 'all' | 'run', ctx?: object): Promise<unknown>;
+}
+
+/** Rows of a query, or what a statement did. */
+export interface RunResult {
+  affectedRows: number;
+  insertId: number | undefined;
+}
+
+/**
+ * One physical connection taken from a database's pool and held until `release()`. Two-phase commit
+ * needs it: the transaction is begun, prepared and finished by our own statements on this session, so
+ * MikroORM never sends a COMMIT or ROLLBACK of its own after a PREPARE, and the connection goes back
+ * to the pool only once the session is clean.
+ */
+export class HeldConnection {
+  private constructor(
+    private readonly connection: SqlConnection,
+    /** The single-connection Kysely: MikroORM's transaction context for the EntityManager. */
+    readonly client: KyselyLike,
+    readonly release: () => Promise<void>,
+  ) {}
+
+  static async open(orm: MikroORM): Promise<HeldConnection> {
+    const connection = orm.em.getConnection('write') as unknown as SqlConnection & {
+      ensureConnection(): Promise<void>;
+    };
+    await connection.ensureConnection();
+    return new Promise<HeldConnection>((resolve, reject) => {
+      let done!: () => void;
+      const finished = new Promise<void>((r) => {
+        done = r;
+      });
+      const held = connection
+        .getClient()
+        .connection()
+        .execute(async (client) => {
+          resolve(
+            new HeldConnection(connection, client, async () => {
+              done();
+              await held;
+            }),
+          );
+          await finished;
+        });
+      held.catch(reject);
+    });
+  }
+
+  /** A Kysely transaction on this session (BEGIN sent): savepoints work inside it. */
+  async begin(): Promise<object> {
+    return this.client.startTransaction().execute();
+  }
+
+  /** Rows of a query on this session (or inside `ctx`, a transaction begun on it). */
+  async query<T>(sql: string, params: unknown[] = [], ctx: object = this.client): Promise<T[]> {
+    return (await this.connection.execute(sql, params, 'all', ctx)) as T[];
+  }
+
+  /** Runs a statement on this session. */
+  async run(sql: string, params: unknown[] = [], ctx: object = this.client): Promise<RunResult> {
+    return (await this.connection.execute(sql, params, 'run', ctx)) as RunResult;
+  }
+}

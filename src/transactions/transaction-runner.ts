@@ -1,0 +1,107 @@
+import { runWithEntityManagers } from '../context/request-context.js';
+import { TransactionFailedError } from '../errors/multi-db.error.js';
+import { messages } from '../errors/messages.js';
+import type { Database } from '../orm/start-databases.js';
+import type { CoordinatorLog } from './coordinator-log.js';
+import type { HeldConnection } from './held-connection.js';
+import { openParticipant, type Participant } from './participants.js';
+import type { TransactionEntityManagers, TransactionOptions } from './transaction.options.js';
+
+/** What a two-phase run needs besides the databases: the log and an open session on it. */
+export interface TwoPhaseLog {
+  log: CoordinatorLog;
+  session: HeldConnection;
+  id: number;
+}
+
+/**
+ * One transaction per database, `fn` with their EntityManagers, then flush all and commit all — in
+ * two phases when a log is given — or roll back all when `fn` or any flush throws (rethrowing that
+ * error). Without a log, commits run one after another: a failed commit throws a
+ * TransactionFailedError naming what committed and what did not.
+ */
+export async function runTransaction<T>(
+  databases: readonly Database[],
+  fn: (ems: TransactionEntityManagers) => T | Promise<T>,
+  options: TransactionOptions,
+  twoPhase: TwoPhaseLog | undefined,
+): Promise<T> {
+  const participants: Participant[] = [];
+  try {
+    for (const { config, orm } of databases) {
+      const gid = twoPhase && { tag: twoPhase.log.tag, id: twoPhase.id, key: config.key };
+      participants.push(await openParticipant(config.key, orm, config.driver, gid));
+    }
+    const ems = new Map(participants.map((p) => [p.key, p.em]));
+    const result = await runWithEntityManagers(ems, () => fn(Object.fromEntries(ems)));
+    for (const p of participants) await p.em.flush();
+    if (twoPhase) await commitTwoPhase(participants, options, twoPhase);
+    else await commitInTurn(participants);
+    return result;
+  } catch (error) {
+    // a TransactionFailedError has settled every database already (and keeps a commit decision)
+    if (!(error instanceof TransactionFailedError)) {
+      await rollbackAll(participants);
+      await twoPhase?.log.forget(twoPhase.session, twoPhase.id).catch(() => undefined);
+    }
+    throw error;
+  } finally {
+    await Promise.all(participants.map((p) => p.release().catch(() => undefined)));
+  }
+}
+
+async function commitTwoPhase(participants: Participant[], options: TransactionOptions, twoPhase: TwoPhaseLog) {
+  const step = options.onStep ?? (() => undefined);
+  for (const [i, p] of participants.entries()) {
+    await p.prepare();
+    if (i === 0) await step('prepared-one');
+  }
+  await step('prepared-all');
+  const { log, session, id } = twoPhase;
+  if (!(await log.decideCommit(session, id))) {
+    await rollbackAll(participants);
+    const keys = participants.map((p) => p.key);
+    throw new TransactionFailedError(messages.decisionLost(id, keys), [], keys);
+  }
+  await step('decision-logged');
+  const committed: string[] = [];
+  for (const p of participants) {
+    try {
+      await p.commit();
+    } catch (error) {
+      // the decision is commit: recovery (or the next start-up) completes what is left
+      const rest = participants.map((q) => q.key).filter((k) => !committed.includes(k));
+      const reason = error instanceof Error ? error.message : String(error);
+      const message = `${messages.partialCommit(p.key, reason, committed, rest)} The commit decision is logged: DbService.recoverTransactions() commits the rest.`;
+      throw new TransactionFailedError(message, committed, [], { key: p.key, cause: error });
+    }
+    committed.push(p.key);
+    if (committed.length === 1) await step('committed-one');
+  }
+  await log.forget(session, id);
+}
+
+async function commitInTurn(participants: Participant[]): Promise<void> {
+  const committed: string[] = [];
+  for (const p of participants) {
+    try {
+      await p.commit();
+    } catch (error) {
+      const rest = participants.filter((q) => !committed.includes(q.key));
+      await rollbackAll(rest);
+      const reason = error instanceof Error ? error.message : String(error);
+      const notCommitted = rest.map((q) => q.key);
+      const message =
+        committed.length > 0
+          ? messages.partialCommit(p.key, reason, committed, notCommitted)
+          : messages.transactionRolledBack(reason, notCommitted);
+      throw new TransactionFailedError(message, committed, notCommitted, { key: p.key, cause: error });
+    }
+    committed.push(p.key);
+  }
+}
+
+/** Best effort: a rollback that fails leaves a prepared transaction to recovery, an open one to the server. */
+async function rollbackAll(participants: readonly Participant[]): Promise<void> {
+  await Promise.all(participants.map((p) => p.rollback().catch(() => undefined)));
+}

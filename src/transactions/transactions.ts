@@ -1,0 +1,114 @@
+import { DEFAULT_KEY } from '../config/resolve-databases.js';
+import {
+  InvalidOptionsError,
+  TransactionFailedError,
+  TransactionSetupError,
+  UnknownDatabaseError,
+} from '../errors/multi-db.error.js';
+import { messages } from '../errors/messages.js';
+import type { Database } from '../orm/start-databases.js';
+import { CoordinatorLog } from './coordinator-log.js';
+import { type PreparedTransactions, preparedTransactions } from './in-doubt.js';
+import { canPrepare } from './participants.js';
+import { recover } from './recovery.js';
+import { runTransaction } from './transaction-runner.js';
+import type {
+  RecoveryReport,
+  TransactionEntityManagers,
+  TransactionOptions,
+  TransactionsOptions,
+} from './transaction.options.js';
+
+export const DEFAULT_LOG_TABLE = 'multidb_transactions';
+
+/** Cross-database transactions over the started databases; DbService delegates to it. */
+export class CrossDatabaseTransactions {
+  readonly #byKey: ReadonlyMap<string, Database>;
+  readonly #prepared = new Map<string, PreparedTransactions>();
+  /** Keys whose server was checked for two-phase commit (setting, privilege). */
+  readonly #usable = new Map<string, Promise<void>>();
+  #log: CoordinatorLog | undefined;
+
+  constructor(
+    databases: readonly Database[],
+    private readonly options: TransactionsOptions = {},
+  ) {
+    this.#byKey = new Map(databases.map((db) => [db.config.key, db]));
+    for (const { config, orm } of databases) {
+      if (canPrepare(config.driver))
+        this.#prepared.set(config.key, preparedTransactions(config.key, orm, config.driver));
+    }
+  }
+
+  async run<T>(
+    keys: readonly string[],
+    fn: (ems: TransactionEntityManagers) => T | Promise<T>,
+    options: TransactionOptions = {},
+  ): Promise<T> {
+    if (!Array.isArray(keys) || keys.length === 0) throw new InvalidOptionsError(messages.transactionKeysMissing());
+    const databases = [...new Set(keys)].map((key) => this.#database(key));
+    if (!options.twoPhase) return runTransaction(databases, fn, options, undefined);
+
+    for (const { config } of databases) {
+      if (!canPrepare(config.driver))
+        throw new TransactionSetupError(messages.twoPhaseUnsupported(config.key, config.driver), { key: config.key });
+    }
+    await Promise.all(databases.map((db) => this.#assertUsable(db.config.key)));
+    const log = this.#coordinator();
+    const session = await log.session();
+    try {
+      await log.ensureTable(session);
+      const id = await log.start(session, keys);
+      // held until the end: recovery leaves a transaction alone while its owner is alive
+      if (!(await log.tryLock(session, id)))
+        throw new TransactionFailedError(messages.decisionLost(id, keys), [], keys);
+      try {
+        return await runTransaction(databases, fn, options, { log, session, id });
+      } finally {
+        await log.unlock(session, id);
+      }
+    } finally {
+      await session.release();
+    }
+  }
+
+  /** Resolves in-doubt two-phase transactions of every PostgreSQL and MySQL/MariaDB database. */
+  recover(): Promise<RecoveryReport> {
+    return recover(this.#coordinator(), this.#prepared);
+  }
+
+  /** Start-up recovery: skipped when recovery is off, or no coordinator could exist (an implicit SQLite `default`). */
+  async recoverOnStart(): Promise<RecoveryReport | undefined> {
+    if (this.options.recoverOnStart === false) return undefined;
+    const key = this.options.coordinator ?? DEFAULT_KEY;
+    const db = this.#database(key);
+    if (!canPrepare(db.config.driver) && this.options.coordinator === undefined) return undefined;
+    return this.recover();
+  }
+
+  #coordinator(): CoordinatorLog {
+    if (this.#log) return this.#log;
+    const key = this.options.coordinator ?? DEFAULT_KEY;
+    const { config, orm } = this.#database(key);
+    if (!canPrepare(config.driver))
+      throw new TransactionSetupError(messages.coordinatorUnsupported(key, config.driver), { key });
+    this.#log = new CoordinatorLog(key, orm, config.driver, this.options.table ?? DEFAULT_LOG_TABLE);
+    return this.#log;
+  }
+
+  #assertUsable(key: string): Promise<void> {
+    let check = this.#usable.get(key);
+    if (!check) {
+      check = (this.#prepared.get(key) as PreparedTransactions).assertUsable();
+      check.catch(() => this.#usable.delete(key));
+      this.#usable.set(key, check);
+    }
+    return check;
+  }
+
+  #database(key: string): Database {
+    const db = this.#byKey.get(key);
+    if (!db) throw new UnknownDatabaseError(key, [...this.#byKey.keys()]);
+    return db;
+  }
+}

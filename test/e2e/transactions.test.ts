@@ -1,0 +1,173 @@
+import { Injectable, Module } from '@nestjs/common';
+import type { EntityRepository } from '@mikro-orm/core';
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DbService,
+  InjectRepository,
+  MultiDbModule,
+  MultiDbTransactional,
+  TransactionSetupError,
+} from 'nestjs-multidb';
+import { startPostgres, type ThrowawayServer } from 'nestjs-multidb/testing';
+import { type Booted, boot, bootWith, rejection } from '../fixtures/boot.js';
+import { createDatabase, runSql, serverUrl } from '../fixtures/databases.js';
+import { Credit, Debit, ledgerEntities } from '../fixtures/ledger.mjs';
+
+@Injectable()
+class TransferService {
+  constructor(
+    @InjectRepository(Debit) private readonly debits: EntityRepository<Debit>,
+    private readonly db: DbService,
+  ) {}
+
+  @MultiDbTransactional({ databases: ['default', 'auth'] })
+  async plain(ref: string, amount: number, fail = false): Promise<void> {
+    await this.write(ref, amount, fail);
+  }
+
+  @MultiDbTransactional({ databases: ['default', 'auth'], twoPhase: true })
+  async twoPhase(ref: string, amount: number, fail = false): Promise<void> {
+    await this.write(ref, amount, fail);
+  }
+
+  /** Injected repositories, DbService and an explicit flush: all inside the transactions. */
+  private async write(ref: string, amount: number, fail: boolean): Promise<void> {
+    this.debits.create({ ref, amount: -amount });
+    await this.debits.getEntityManager().flush();
+    this.db.getRepository<Credit>(Credit).create({ ref, amount });
+    if (fail) throw new Error(`transfer ${ref} refused`);
+  }
+}
+
+@Module({ imports: [MultiDbModule.forFeature(ledgerEntities)], providers: [TransferService] })
+class LedgerModule {}
+
+let pg: string;
+let maria: string;
+
+async function rowsOf(ref: string): Promise<{ debits: number; credits: number }> {
+  const [debits, credits] = await Promise.all([
+    runSql('postgres', pg, `select id from debits where ref = '${ref}'`),
+    runSql('mariadb', maria, `select id from credits where ref = '${ref}'`),
+  ]);
+  return { debits: debits.length, credits: credits.length };
+}
+
+describe('DbService.transaction over PostgreSQL and MariaDB', () => {
+  let booted: Booted;
+  let service: TransferService;
+
+  beforeAll(async () => {
+    [pg, maria] = await Promise.all([createDatabase('postgres', 'tx_main'), createDatabase('mariadb', 'tx_auth')]);
+    const databases = { default: serverUrl('postgres', pg), auth: serverUrl('mariadb', maria, 'mariadb') };
+    booted = await bootWith([MultiDbModule.setup({ databases, entities: ledgerEntities }), LedgerModule]);
+    await booted.db.createAll();
+    service = booted.app.get(TransferService);
+  });
+
+  afterAll(async () => {
+    await booted?.app.close();
+  });
+
+  describe.each([
+    ['one commit after another', false],
+    ['two-phase commit', true],
+  ])('%s', (_name, twoPhase) => {
+    const transfer = (ref: string, amount: number, fail?: boolean) =>
+      twoPhase ? service.twoPhase(ref, amount, fail) : service.plain(ref, amount, fail);
+    const tag = twoPhase ? '2pc' : 'plain';
+
+    it('commits both databases (injected repositories and DbService join the transactions)', async () => {
+      await transfer(`${tag}-ok`, 10);
+      expect(await rowsOf(`${tag}-ok`)).toEqual({ debits: 1, credits: 1 });
+    });
+
+    it('an exception in the function writes neither database, even what it flushed', async () => {
+      const error = await rejection(transfer(`${tag}-thrown`, 10, true));
+      expect(error.message).toBe(`transfer ${tag}-thrown refused`);
+      expect(await rowsOf(`${tag}-thrown`)).toEqual({ debits: 0, credits: 0 });
+    });
+
+    it('a failing flush in the second database (unique violation) writes neither', async () => {
+      await runSql('mariadb', maria, `insert into credits (ref, amount) values ('${tag}-dup', 1)`);
+      const error = await rejection(transfer(`${tag}-dup`, 10));
+      expect(error.name).toBe('UniqueConstraintViolationException');
+      expect(await rowsOf(`${tag}-dup`)).toEqual({ debits: 0, credits: 1 });
+    });
+
+    it('hands the function its EntityManagers by key; em(key) resolves to them inside only', async () => {
+      const { db } = booted;
+      const seen = await db.transaction(
+        ['default', 'auth'],
+        async (ems) => {
+          ems.default?.create(Debit, { ref: `${tag}-ems`, amount: -3 });
+          ems.auth?.create(Credit, { ref: `${tag}-ems`, amount: 3 });
+          return { default: db.em('default') === ems.default, auth: db.em('auth') === ems.auth };
+        },
+        { twoPhase },
+      );
+      expect(seen).toEqual({ default: true, auth: true });
+      expect(db.em('default')).toBe(db.orm('default').em);
+      expect(await rowsOf(`${tag}-ems`)).toEqual({ debits: 1, credits: 1 });
+    });
+  });
+
+  it('leaves no prepared transaction and no coordinator log row behind', async () => {
+    await service.twoPhase('clean', 1);
+    await rejection(service.twoPhase('clean-fail', 1, true));
+    // XA RECOVER lists the whole server's: keep this coordinator's (its tag hashes the log's database and table)
+    const tag = createHash('sha256').update(`${pg}/multidb_transactions`).digest('hex').slice(0, 8);
+    const xa = await runSql<{ data: string }>('mariadb', maria, 'xa recover');
+    expect(xa.filter((x) => String(x.data).startsWith(`multidb.${tag}.`))).toEqual([]);
+    expect(
+      await runSql('postgres', pg, 'select gid from pg_prepared_xacts where database = current_database()'),
+    ).toEqual([]);
+    expect(await runSql('postgres', pg, 'select id from multidb_transactions')).toEqual([]);
+    expect(await booted.db.recoverTransactions()).toEqual({ committed: [], rolledBack: [], forgotten: 0, skipped: 0 });
+  });
+
+  it('a pool of one connection per database serves many two-phase transactions in a row (sessions come back clean)', async () => {
+    for (let i = 0; i < 5; i++) await service.twoPhase(`loop-${i}`, i);
+    await rejection(service.twoPhase('loop-fail', 1, true));
+    await service.twoPhase('loop-after', 1);
+    expect(await rowsOf('loop-after')).toEqual({ debits: 1, credits: 1 });
+  });
+});
+
+describe('two-phase refusals', () => {
+  it('a SQLite participant: SQLite cannot prepare', async () => {
+    const { app, db } = await boot({ databases: { default: serverUrl('postgres', pg), auth: 'sqlite://' } });
+    try {
+      const error = await rejection(db.transaction(['default', 'auth'], () => undefined, { twoPhase: true }));
+      expect(error).toBeInstanceOf(TransactionSetupError);
+      expect(error.message).toContain("Database 'auth' (sqlite) cannot take part in a twoPhase transaction");
+    } finally {
+      await app.close();
+    }
+  });
+
+  describe('PostgreSQL with max_prepared_transactions = 0', () => {
+    let server: ThrowawayServer;
+    beforeAll(async () => {
+      server = await startPostgres({ maxPreparedTransactions: 0 });
+    });
+    afterAll(async () => {
+      await server?.destroy();
+    });
+
+    it('is refused before anything is written, saying which setting to change', async () => {
+      const { app, db } = await boot({
+        databases: { default: serverUrl('postgres', pg), auth: server.url('postgres') },
+        entities: ledgerEntities,
+      });
+      try {
+        const error = await rejection(db.transaction(['default', 'auth'], () => undefined, { twoPhase: true }));
+        expect(error).toBeInstanceOf(TransactionSetupError);
+        expect(error.message).toContain("Database 'auth' runs PostgreSQL with max_prepared_transactions = 0");
+      } finally {
+        await app.close();
+      }
+    });
+  });
+});
