@@ -52,15 +52,26 @@ export async function runTransaction<T>(
 
 async function commitTwoPhase(participants: Participant[], options: TransactionOptions, twoPhase: TwoPhaseLog) {
   const step = options.onStep ?? (() => undefined);
+  const { log, session, id } = twoPhase;
+  const keys = participants.map((p) => p.key);
   for (const [i, p] of participants.entries()) {
-    await p.prepare();
+    try {
+      await p.prepare();
+    } catch (error) {
+      // deferred constraints and serialization failures surface here: nothing is committed yet
+      await rollbackAll(participants);
+      await log.forget(session, id).catch(() => undefined);
+      const reason = `database '${p.key}' could not prepare: ${messageOf(error)}`;
+      throw new TransactionFailedError(messages.transactionRolledBack(reason, keys), [], keys, {
+        key: p.key,
+        cause: error,
+      });
+    }
     if (i === 0) await step('prepared-one');
   }
   await step('prepared-all');
-  const { log, session, id } = twoPhase;
   if (!(await log.decideCommit(session, id))) {
     await rollbackAll(participants);
-    const keys = participants.map((p) => p.key);
     throw new TransactionFailedError(messages.decisionLost(id, keys), [], keys);
   }
   await step('decision-logged');
@@ -70,9 +81,8 @@ async function commitTwoPhase(participants: Participant[], options: TransactionO
       await p.commit();
     } catch (error) {
       // the decision is commit: recovery (or the next start-up) completes what is left
-      const rest = participants.map((q) => q.key).filter((k) => !committed.includes(k));
-      const reason = error instanceof Error ? error.message : String(error);
-      const message = `${messages.partialCommit(p.key, reason, committed, rest)} The commit decision is logged: DbService.recoverTransactions() commits the rest.`;
+      const rest = keys.filter((k) => !committed.includes(k));
+      const message = `${messages.partialCommit(p.key, messageOf(error), committed, rest)} The commit decision is logged: DbService.recoverTransactions() commits the rest.`;
       throw new TransactionFailedError(message, committed, [], { key: p.key, cause: error });
     }
     committed.push(p.key);
@@ -89,12 +99,11 @@ async function commitInTurn(participants: Participant[]): Promise<void> {
     } catch (error) {
       const rest = participants.filter((q) => !committed.includes(q.key));
       await rollbackAll(rest);
-      const reason = error instanceof Error ? error.message : String(error);
       const notCommitted = rest.map((q) => q.key);
       const message =
         committed.length > 0
-          ? messages.partialCommit(p.key, reason, committed, notCommitted)
-          : messages.transactionRolledBack(reason, notCommitted);
+          ? messages.partialCommit(p.key, messageOf(error), committed, notCommitted)
+          : messages.transactionRolledBack(messageOf(error), notCommitted);
       throw new TransactionFailedError(message, committed, notCommitted, { key: p.key, cause: error });
     }
     committed.push(p.key);
@@ -104,4 +113,8 @@ async function commitInTurn(participants: Participant[]): Promise<void> {
 /** Best effort: a rollback that fails leaves a prepared transaction to recovery, an open one to the server. */
 async function rollbackAll(participants: readonly Participant[]): Promise<void> {
   await Promise.all(participants.map((p) => p.rollback().catch(() => undefined)));
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -7,6 +7,7 @@ import {
   InjectRepository,
   MultiDbModule,
   MultiDbTransactional,
+  TransactionFailedError,
   TransactionSetupError,
 } from 'nestjs-multidb';
 import { startPostgres, type ThrowawayServer } from 'nestjs-multidb/testing';
@@ -132,6 +133,69 @@ describe('DbService.transaction over PostgreSQL and MariaDB', () => {
     await rejection(service.twoPhase('loop-fail', 1, true));
     await service.twoPhase('loop-after', 1);
     expect(await rowsOf('loop-after')).toEqual({ debits: 1, credits: 1 });
+  });
+});
+
+describe('a commit that fails after the flush (deferred unique constraint on PostgreSQL)', () => {
+  let pgDeferred: string;
+  let mariaDeferred: string;
+  let booted: Booted;
+
+  const counts = async (ref: string) => {
+    const [debits, credits] = await Promise.all([
+      runSql('postgres', pgDeferred, `select id from debits where ref = '${ref}'`),
+      runSql('mariadb', mariaDeferred, `select id from credits where ref = '${ref}'`),
+    ]);
+    return { debits: debits.length - 1, credits: credits.length }; // minus the row seeded below
+  };
+  const transfer = (ref: string, twoPhase: boolean) =>
+    booted.db.transaction(
+      ['auth', 'default'], // MariaDB first: it commits before PostgreSQL checks its constraint
+      (ems) => {
+        ems.auth?.create(Credit, { ref, amount: 5 });
+        ems.default?.create(Debit, { ref, amount: -5 });
+      },
+      { twoPhase },
+    );
+
+  beforeAll(async () => {
+    [pgDeferred, mariaDeferred] = await Promise.all([
+      createDatabase('postgres', 'tx_deferred'),
+      createDatabase('mariadb', 'tx_deferred'),
+    ]);
+    await runSql(
+      'postgres',
+      pgDeferred,
+      'create table debits (id serial primary key, ref varchar(255) not null, amount int not null, constraint debits_ref unique (ref) deferrable initially deferred)',
+    );
+    await runSql('postgres', pgDeferred, "insert into debits (ref, amount) values ('late', 1), ('late-2pc', 1)");
+    const databases = {
+      default: serverUrl('postgres', pgDeferred),
+      auth: serverUrl('mariadb', mariaDeferred, 'mariadb'),
+    };
+    booted = await boot({ databases, entities: ledgerEntities });
+    await booted.db.createAll('auth');
+  });
+
+  afterAll(async () => {
+    await booted?.app.close();
+  });
+
+  it('without twoPhase, the error names the key that committed and the one that did not (inconsistent, as documented)', async () => {
+    const error = await rejection(transfer('late', false));
+    expect(error).toBeInstanceOf(TransactionFailedError);
+    expect(error.message).toContain("Transaction commit failed in database 'default'");
+    expect(error.message).toContain("Committed: 'auth'; not committed: 'default'");
+    expect(error).toMatchObject({ committed: ['auth'], rolledBack: ['default'], key: 'default' });
+    expect(await counts('late')).toEqual({ debits: 0, credits: 1 });
+  });
+
+  it('with twoPhase, PREPARE TRANSACTION catches it and neither database is written', async () => {
+    const error = await rejection(transfer('late-2pc', true));
+    expect(error).toBeInstanceOf(TransactionFailedError);
+    expect(error.message).toContain("database 'default' could not prepare: duplicate key value");
+    expect(error).toMatchObject({ committed: [], rolledBack: ['auth', 'default'] });
+    expect(await counts('late-2pc')).toEqual({ debits: 0, credits: 0 });
   });
 });
 
