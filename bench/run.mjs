@@ -46,6 +46,7 @@ const SCENARIOS = [
   { id: '4', file: 's4-startup.mjs' },
   { id: '5', file: 's5-schema-migrations.mjs' },
   { id: '6', file: 's6-memory.mjs' },
+  { id: '7', file: 's7-transactions.mjs' },
 ];
 
 const { values: args } = parseArgs({
@@ -93,7 +94,7 @@ const profDir = join(resultsDir, 'tmp', 'cpu-prof');
 const scenarios = [];
 let pg;
 try {
-  const needsPg = selected.some((s) => ['1', '3', '4'].includes(s.id)) && !args['no-pg'];
+  const needsPg = selected.some((s) => ['1', '3', '4', '7'].includes(s.id)) && !args['no-pg'];
   let pgUnavailable = args['no-pg'] ? 'run with --no-pg' : undefined;
   if (needsPg) pg = await startPostgresOrSkip((reason) => (pgUnavailable = reason));
   if (pg) machine.postgres = await pg.query('show server_version');
@@ -213,6 +214,8 @@ async function startPostgresOrSkip(skipped) {
       PG_DATABASES.repository,
       PG_DATABASES.http,
       ...Array.from({ length: 10 }, (_, i) => PG_DATABASES.startup(i)),
+      PG_DATABASES.transactionsA,
+      PG_DATABASES.transactionsB,
     ];
     for (const db of names) await server.createDatabase(db);
     return server;
