@@ -135,9 +135,9 @@ export class DbService implements OnModuleInit, OnApplicationShutdown {
    * commit between two leaves the databases inconsistent (a TransactionFailedError names what
    * committed). With `twoPhase: true` they commit atomically (PostgreSQL / MySQL / MariaDB only).
    */
-  transaction<T>(
-    keys: readonly string[],
-    fn: (ems: TransactionEntityManagers) => T | Promise<T>,
+  transaction<K extends string, T>(
+    keys: readonly K[],
+    fn: (ems: TransactionEntityManagers<K>) => T | Promise<T>,
     options?: TransactionOptions,
   ): Promise<T> {
     return this.#transactions.run(keys, fn, options);

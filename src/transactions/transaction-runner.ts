@@ -20,9 +20,9 @@ export interface TwoPhaseLog {
  * error). Without a log, commits run one after another: a failed commit throws a
  * TransactionFailedError naming what committed and what did not.
  */
-export async function runTransaction<T>(
+export async function runTransaction<K extends string, T>(
   databases: readonly Database[],
-  fn: (ems: TransactionEntityManagers) => T | Promise<T>,
+  fn: (ems: TransactionEntityManagers<K>) => T | Promise<T>,
   options: TransactionOptions,
   twoPhase: TwoPhaseLog | undefined,
 ): Promise<T> {
@@ -33,7 +33,7 @@ export async function runTransaction<T>(
       participants.push(await openParticipant(config.key, orm, config.driver, gid));
     }
     const ems = new Map(participants.map((p) => [p.key, p.em]));
-    const result = await runWithEntityManagers(ems, () => fn(Object.fromEntries(ems)));
+    const result = await runWithEntityManagers(ems, () => fn(Object.fromEntries(ems) as TransactionEntityManagers<K>));
     for (const p of participants) await p.em.flush();
     if (twoPhase) await commitTwoPhase(participants, options, twoPhase);
     else await commitInTurn(participants);

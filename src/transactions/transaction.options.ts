@@ -37,7 +37,7 @@ export interface TransactionOptions {
 }
 
 /** The EntityManagers of a transaction, by database key. */
-export type TransactionEntityManagers = Readonly<Record<string, EntityManager>>;
+export type TransactionEntityManagers<K extends string = string> = Readonly<Record<K, EntityManager>>;
 
 /** What a recovery run did: global transaction ids it committed and rolled back, log rows it removed. */
 export interface RecoveryReport {

@@ -40,9 +40,9 @@ export class CrossDatabaseTransactions {
     }
   }
 
-  async run<T>(
-    keys: readonly string[],
-    fn: (ems: TransactionEntityManagers) => T | Promise<T>,
+  async run<K extends string, T>(
+    keys: readonly K[],
+    fn: (ems: TransactionEntityManagers<K>) => T | Promise<T>,
     options: TransactionOptions = {},
   ): Promise<T> {
     if (!Array.isArray(keys) || keys.length === 0) throw new InvalidOptionsError(messages.transactionKeysMissing());

@@ -102,8 +102,8 @@ describe('DbService.transaction over PostgreSQL and MariaDB', () => {
       const seen = await db.transaction(
         ['default', 'auth'],
         async (ems) => {
-          ems.default?.create(Debit, { ref: `${tag}-ems`, amount: -3 });
-          ems.auth?.create(Credit, { ref: `${tag}-ems`, amount: 3 });
+          ems.default.create(Debit, { ref: `${tag}-ems`, amount: -3 });
+          ems.auth.create(Credit, { ref: `${tag}-ems`, amount: 3 });
           return { default: db.em('default') === ems.default, auth: db.em('auth') === ems.auth };
         },
         { twoPhase },
@@ -152,8 +152,8 @@ describe('a commit that fails after the flush (deferred unique constraint on Pos
     booted.db.transaction(
       ['auth', 'default'], // MariaDB first: it commits before PostgreSQL checks its constraint
       (ems) => {
-        ems.auth?.create(Credit, { ref, amount: 5 });
-        ems.default?.create(Debit, { ref, amount: -5 });
+        ems.auth.create(Credit, { ref, amount: 5 });
+        ems.default.create(Debit, { ref, amount: -5 });
       },
       { twoPhase },
     );

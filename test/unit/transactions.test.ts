@@ -76,9 +76,9 @@ describe('DbService.transaction on SQLite (no two-phase)', () => {
   it('commits every database', async () => {
     const b = await start();
     const ids = await b.db.transaction(['default', 'auth'], async (ems) => {
-      const post = ems.default?.create(Post, { title: 'hello' }) as Post;
+      const post = ems.default.create(Post, { title: 'hello' }) as Post;
       b.db.getRepository<User>(User).create({ email: 'ada@example.com' });
-      await ems.default?.flush();
+      await ems.default.flush();
       return post.id;
     });
     expect(ids).toBe(1);
@@ -90,9 +90,9 @@ describe('DbService.transaction on SQLite (no two-phase)', () => {
     const boom = new Error('boom');
     const error = await rejection(
       b.db.transaction(['default', 'auth'], async (ems) => {
-        ems.default?.create(Post, { title: 'hello' });
-        await ems.default?.flush();
-        ems.auth?.create(User, { email: 'ada@example.com' });
+        ems.default.create(Post, { title: 'hello' });
+        await ems.default.flush();
+        ems.auth.create(User, { email: 'ada@example.com' });
         throw boom;
       }),
     );
