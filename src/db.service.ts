@@ -150,7 +150,11 @@ export class DbService implements OnModuleInit, OnApplicationShutdown {
 
   /** Start-up recovery of in-doubt two-phase transactions, before the application serves requests. */
   async onModuleInit(): Promise<void> {
-    const report = await this.#transactions.recoverOnStart();
+    // a failed start-up closes the databases, or their pools would keep the process alive
+    const report = await this.#transactions.recoverOnStart().catch(async (error: unknown) => {
+      await this.close();
+      throw error;
+    });
     if (report && report.committed.length + report.rolledBack.length > 0)
       this.#logger.log(
         `Recovered two-phase transactions: committed ${report.committed.length}, rolled back ${report.rolledBack.length}`,

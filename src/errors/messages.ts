@@ -60,6 +60,8 @@ export const messages = {
     `Database '${key}' (${url}) is a MariaDB server driven by @mikro-orm/mysql, whose schema introspection misreads MariaDB's column defaults (migration:check and schema diffs never come out clean). Use a mariadb:// URL and install @mikro-orm/mariadb.`,
   transactionKeysMissing: (): string =>
     "DbService.transaction(keys, fn): name at least one database key, e.g. transaction(['default', 'auth'], fn).",
+  transactionalNotInjected: (method: string): string =>
+    `@MultiDbTransactional on ${method}: DbService was not injected into this instance. Create the class through Nest (list it in a module's providers) instead of with 'new'.`,
   twoPhaseUnsupported: (key: string, driver: string): string =>
     `Database '${key}' (${driver}) cannot take part in a twoPhase transaction: only PostgreSQL and MySQL/MariaDB can prepare a transaction. Move its tables to such a database, or leave twoPhase off (commits then run one after another).`,
   coordinatorUnsupported: (key: string, driver: string): string =>

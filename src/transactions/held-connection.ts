@@ -4,6 +4,17 @@ import type { MikroORM } from '@mikro-orm/core';
 interface KyselyLike {
   connection(): { execute<T>(fn: (db: KyselyLike) => Promise<T>): Promise<T> };
   startTransaction(): { execute(): Promise<object> };
+  executeQuery(query: unknown, options?: unknown): Promise<unknown>;
+  getExecutor(): unknown;
+}
+
+/** A transaction context with Kysely's savepoint API, for MikroORM's nested transactions. */
+interface SavepointContext {
+  executeQuery(query: unknown, options?: unknown): Promise<unknown>;
+  getExecutor(): unknown;
+  savepoint(name: string): { execute(): Promise<SavepointContext> };
+  releaseSavepoint(name: string): { execute(): Promise<SavepointContext> };
+  rollbackToSavepoint(name: string): { execute(): Promise<SavepointContext> };
 }
 
 /** The part of MikroORM's SQL connection we use. */
@@ -61,6 +72,28 @@ export class HeldConnection {
   /** A Kysely transaction on this session (BEGIN sent): savepoints work inside it. */
   async begin(): Promise<object> {
     return this.client.startTransaction().execute();
+  }
+
+  /**
+   * The session as a transaction context that supports savepoints (nested `em.transactional()`),
+   * for a transaction begun by our own statement (XA START) rather than Kysely's BEGIN. Each
+   * savepoint gets an object of its own: MikroORM tags it with its name.
+   */
+  savepointContext(): SavepointContext {
+    const statement = (sql: string, context: SavepointContext) => ({
+      execute: async () => {
+        await this.run(sql);
+        return context;
+      },
+    });
+    const context: SavepointContext = {
+      executeQuery: (query, options) => this.client.executeQuery(query, options),
+      getExecutor: () => this.client.getExecutor(),
+      savepoint: (name) => statement(`savepoint ${name}`, this.savepointContext()),
+      releaseSavepoint: (name) => statement(`release savepoint ${name}`, context),
+      rollbackToSavepoint: (name) => statement(`rollback to savepoint ${name}`, context),
+    };
+    return context;
   }
 
   /** Rows of a query on this session (or inside `ctx`, a transaction begun on it). */

@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { DbService } from '../db.service.js';
-import { InvalidOptionsError } from '../errors/multi-db.error.js';
+import { InvalidOptionsError, TransactionSetupError } from '../errors/multi-db.error.js';
 import { messages } from '../errors/messages.js';
 import type { TransactionOptions } from './transaction.options.js';
 
@@ -21,11 +21,13 @@ const DB_SERVICE = Symbol('nestjs-multidb:transactional');
 export function MultiDbTransactional(options: MultiDbTransactionalOptions): MethodDecorator {
   if (!Array.isArray(options?.databases) || options.databases.length === 0)
     throw new InvalidOptionsError(messages.transactionKeysMissing());
-  return (target, _name, descriptor) => {
+  return (target, name, descriptor) => {
     Inject(DbService)(target, DB_SERVICE);
     const method = descriptor.value as unknown as (...args: unknown[]) => unknown;
+    const where = `${target.constructor.name}.${String(name)}`;
     const wrapped = function (this: { [DB_SERVICE]?: DbService }, ...args: unknown[]) {
-      const db = this[DB_SERVICE] as DbService;
+      const db = this[DB_SERVICE];
+      if (!db) return Promise.reject(new TransactionSetupError(messages.transactionalNotInjected(where)));
       return db.transaction(options.databases, () => method.apply(this, args), { twoPhase: options.twoPhase });
     };
     Object.defineProperty(wrapped, 'name', { value: method.name });

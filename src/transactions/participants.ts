@@ -93,6 +93,8 @@ class PostgresParticipant extends PreparedParticipant {
 class XaParticipant extends PreparedParticipant {
   async begin(): Promise<void> {
     await this.run(`xa start ${xaId(this.gid)}`);
+    // XA branches accept savepoints: nested em.transactional() works inside
+    this.ctx = this.session.savepointContext();
     this.em.setTransactionContext(this.ctx as never);
   }
 

@@ -1,3 +1,4 @@
+import { redact } from '../config/mask.js';
 import { runWithEntityManagers } from '../context/request-context.js';
 import { TransactionFailedError } from '../errors/multi-db.error.js';
 import { messages } from '../errors/messages.js';
@@ -27,16 +28,25 @@ export async function runTransaction<K extends string, T>(
   twoPhase: TwoPhaseLog | undefined,
 ): Promise<T> {
   const participants: Participant[] = [];
+  const reasonOf = (error: unknown) =>
+    redact(
+      messageOf(error),
+      databases.flatMap((d) => d.config.secrets),
+    );
   try {
     for (const { config, orm } of databases) {
       const gid = twoPhase && { tag: twoPhase.log.tag, id: twoPhase.id, key: config.key };
       participants.push(await openParticipant(config.key, orm, config.driver, gid));
     }
     const ems = new Map(participants.map((p) => [p.key, p.em]));
-    const result = await runWithEntityManagers(ems, () => fn(Object.fromEntries(ems) as TransactionEntityManagers<K>));
-    for (const p of participants) await p.em.flush();
-    if (twoPhase) await commitTwoPhase(participants, options, twoPhase);
-    else await commitInTurn(participants);
+    // flushed in the same context: subscribers and hooks that resolve EntityManagers see the transaction's
+    const result = await runWithEntityManagers(ems, async () => {
+      const value = await fn(Object.fromEntries(ems) as TransactionEntityManagers<K>);
+      for (const p of participants) await p.em.flush();
+      return value;
+    });
+    if (twoPhase) await commitTwoPhase(participants, options, twoPhase, reasonOf);
+    else await commitInTurn(participants, reasonOf);
     return result;
   } catch (error) {
     // a TransactionFailedError has settled every database already (and keeps a commit decision)
@@ -50,7 +60,14 @@ export async function runTransaction<K extends string, T>(
   }
 }
 
-async function commitTwoPhase(participants: Participant[], options: TransactionOptions, twoPhase: TwoPhaseLog) {
+type Reason = (error: unknown) => string;
+
+async function commitTwoPhase(
+  participants: Participant[],
+  options: TransactionOptions,
+  twoPhase: TwoPhaseLog,
+  reasonOf: Reason,
+) {
   const step = options.onStep ?? (() => undefined);
   const { log, session, id } = twoPhase;
   const keys = participants.map((p) => p.key);
@@ -61,7 +78,7 @@ async function commitTwoPhase(participants: Participant[], options: TransactionO
       // deferred constraints and serialization failures surface here: nothing is committed yet
       await rollbackAll(participants);
       await log.forget(session, id).catch(() => undefined);
-      const reason = `database '${p.key}' could not prepare: ${messageOf(error)}`;
+      const reason = `database '${p.key}' could not prepare: ${reasonOf(error)}`;
       throw new TransactionFailedError(messages.transactionRolledBack(reason, keys), [], keys, {
         key: p.key,
         cause: error,
@@ -82,7 +99,7 @@ async function commitTwoPhase(participants: Participant[], options: TransactionO
     } catch (error) {
       // the decision is commit: recovery (or the next start-up) completes what is left
       const rest = keys.filter((k) => !committed.includes(k));
-      const message = `${messages.partialCommit(p.key, messageOf(error), committed, rest)} The commit decision is logged: DbService.recoverTransactions() commits the rest.`;
+      const message = `${messages.partialCommit(p.key, reasonOf(error), committed, rest)} The commit decision is logged: DbService.recoverTransactions() commits the rest.`;
       throw new TransactionFailedError(message, committed, [], { key: p.key, cause: error });
     }
     committed.push(p.key);
@@ -91,7 +108,7 @@ async function commitTwoPhase(participants: Participant[], options: TransactionO
   await log.forget(session, id);
 }
 
-async function commitInTurn(participants: Participant[]): Promise<void> {
+async function commitInTurn(participants: Participant[], reasonOf: Reason): Promise<void> {
   const committed: string[] = [];
   for (const p of participants) {
     try {
@@ -102,8 +119,8 @@ async function commitInTurn(participants: Participant[]): Promise<void> {
       const notCommitted = rest.map((q) => q.key);
       const message =
         committed.length > 0
-          ? messages.partialCommit(p.key, messageOf(error), committed, notCommitted)
-          : messages.transactionRolledBack(messageOf(error), notCommitted);
+          ? messages.partialCommit(p.key, reasonOf(error), committed, notCommitted)
+          : messages.transactionRolledBack(reasonOf(error), notCommitted);
       throw new TransactionFailedError(message, committed, notCommitted, { key: p.key, cause: error });
     }
     committed.push(p.key);

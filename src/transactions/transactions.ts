@@ -74,7 +74,11 @@ export class CrossDatabaseTransactions {
 
   /** Resolves in-doubt two-phase transactions of every PostgreSQL and MySQL/MariaDB database. */
   recover(): Promise<RecoveryReport> {
-    return recover(this.#coordinator(), this.#prepared);
+    return recover(
+      this.#coordinator(),
+      this.#prepared,
+      [...this.#byKey.values()].flatMap((db) => db.config.secrets),
+    );
   }
 
   /** Start-up recovery: skipped when recovery is off, or no coordinator could exist (an implicit SQLite `default`). */

@@ -8,6 +8,7 @@ import {
   MultiDbModule,
   MultiDbTransactional,
   TransactionFailedError,
+  TransactionRecoveryError,
   TransactionSetupError,
 } from 'nestjs-multidb';
 import { startPostgres, type ThrowawayServer } from 'nestjs-multidb/testing';
@@ -114,6 +115,32 @@ describe('DbService.transaction over PostgreSQL and MariaDB', () => {
     });
   });
 
+  it('nested em.transactional() inside a two-phase transaction uses savepoints (PostgreSQL and MariaDB XA)', async () => {
+    const { db } = booted;
+    await db.transaction(
+      ['default', 'auth'],
+      async () => {
+        for (const [key, entity] of [
+          ['default', Debit],
+          ['auth', Credit],
+        ] as const) {
+          await db.em(key).transactional(async (em) => {
+            em.create(entity, { ref: 'nested-kept', amount: 1 });
+          });
+          const inner = db.em(key).transactional(async (em) => {
+            em.create(entity, { ref: 'nested-undone', amount: 1 });
+            await em.flush();
+            throw new Error('inner');
+          });
+          await expect(inner).rejects.toThrow('inner');
+        }
+      },
+      { twoPhase: true },
+    );
+    expect(await rowsOf('nested-kept')).toEqual({ debits: 1, credits: 1 });
+    expect(await rowsOf('nested-undone')).toEqual({ debits: 0, credits: 0 });
+  });
+
   it('leaves no prepared transaction and no coordinator log row behind', async () => {
     await service.twoPhase('clean', 1);
     await rejection(service.twoPhase('clean-fail', 1, true));
@@ -209,6 +236,15 @@ describe('two-phase refusals', () => {
     } finally {
       await app.close();
     }
+  });
+
+  it('start-up recovery that fails stops start-up with a TransactionRecoveryError naming the database', async () => {
+    const broken = await createDatabase('postgres', 'tx_broken_log');
+    await runSql('postgres', broken, 'create table multidb_transactions (id serial primary key)'); // no status column
+    const error = await rejection(boot({ databases: { default: serverUrl('postgres', broken) } }));
+    expect(error).toBeInstanceOf(TransactionRecoveryError);
+    expect(error.message).toContain("Recovery of in-doubt two-phase transactions failed for database 'default'");
+    expect(error.message).toContain('DbService.recoverTransactions()');
   });
 
   describe('PostgreSQL with max_prepared_transactions = 0', () => {

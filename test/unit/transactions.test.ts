@@ -70,6 +70,18 @@ describe('transactions options', () => {
   it('@MultiDbTransactional without databases is refused where it is written', () => {
     expect(() => MultiDbTransactional({ databases: [] })).toThrow(InvalidOptionsError);
   });
+
+  it('@MultiDbTransactional on an instance Nest did not create says so', async () => {
+    class Orders {
+      @MultiDbTransactional({ databases: ['default'] })
+      async place(): Promise<string> {
+        return 'placed';
+      }
+    }
+    const error = await rejection(new Orders().place());
+    expect(error).toBeInstanceOf(TransactionSetupError);
+    expect(error.message).toContain('@MultiDbTransactional on Orders.place: DbService was not injected');
+  });
 });
 
 describe('DbService.transaction on SQLite (no two-phase)', () => {
