@@ -109,7 +109,12 @@ export class DbService implements OnModuleInit, OnApplicationShutdown {
 
   /** Closes every database; safe to call more than once. Also runs on application shutdown. */
   close(): Promise<void> {
-    this.#closing ??= closeAll([...this.#byKey.values()], this.#logger);
+    this.#closing ??= Promise.all([
+      this.#transactions
+        .close()
+        .catch((error: unknown) => this.#logger.error(`Transaction log failed to close: ${error}`)),
+      closeAll([...this.#byKey.values()], this.#logger),
+    ]).then(() => undefined);
     return this.#closing;
   }
 

@@ -1,4 +1,4 @@
-import type { MikroORM } from '@mikro-orm/core';
+import type { Connection, MikroORM } from '@mikro-orm/core';
 import type { DriverName } from '../config/database-url.js';
 import { logTag } from './global-id.js';
 import { HeldConnection } from './held-connection.js';
@@ -21,21 +21,34 @@ export interface LogRow {
 export class CoordinatorLog {
   readonly tag: string;
   readonly #postgres: boolean;
+  /**
+   * A pool of its own: a transaction holds its coordinator session from start to end, and taking it
+   * from the pool its participant of the same database also draws from would deadlock once every
+   * connection is held by a transaction waiting for a second one.
+   */
+  readonly #connection: Connection;
   #created = false;
 
   constructor(
     readonly key: string,
-    readonly orm: MikroORM,
+    orm: MikroORM,
     driver: DriverName,
     readonly table: string,
   ) {
     this.#postgres = driver === 'postgresql';
     this.tag = logTag(String(orm.config.get('dbName')), table);
+    const ConnectionClass = orm.em.getConnection('write').constructor as new (config: MikroORM['config']) => Connection;
+    this.#connection = new ConnectionClass(orm.config);
   }
 
   /** A session on the coordinator database (locks are per session). */
   session(): Promise<HeldConnection> {
-    return HeldConnection.open(this.orm);
+    return HeldConnection.open(this.#connection);
+  }
+
+  /** Closes the log's own pool. */
+  async close(): Promise<void> {
+    await this.#connection.close(true);
   }
 
   /** Creates the log table once per process (idempotent). */

@@ -1,4 +1,4 @@
-import type { MikroORM } from '@mikro-orm/core';
+import type { Connection } from '@mikro-orm/core';
 
 /** The part of a Kysely instance we use (MikroORM's SQL drivers are built on Kysely). */
 interface KyselyLike {
@@ -43,22 +43,21 @@ export class HeldConnection {
     readonly release: () => Promise<void>,
   ) {}
 
-  static async open(orm: MikroORM): Promise<HeldConnection> {
-    const connection = orm.em.getConnection('write') as unknown as SqlConnection & {
-      ensureConnection(): Promise<void>;
-    };
+  /** Takes a connection from the pool of MikroORM's `connection` (a database's, or the coordinator's own). */
+  static async open(connection: Connection): Promise<HeldConnection> {
+    const sql = connection as unknown as SqlConnection;
     await connection.ensureConnection();
     return new Promise<HeldConnection>((resolve, reject) => {
       let done!: () => void;
       const finished = new Promise<void>((r) => {
         done = r;
       });
-      const held = connection
+      const held = sql
         .getClient()
         .connection()
         .execute(async (client) => {
           resolve(
-            new HeldConnection(connection, client, async () => {
+            new HeldConnection(sql, client, async () => {
               done();
               await held;
             }),

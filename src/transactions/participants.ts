@@ -137,7 +137,7 @@ export async function openParticipant(
     await em.begin();
     return new PlainParticipant(key, em);
   }
-  const session = await HeldConnection.open(orm);
+  const session = await HeldConnection.open(orm.em.getConnection('write'));
   const participant =
     driver === 'postgresql' ? new PostgresParticipant(key, em, session, gid) : new XaParticipant(key, em, session, gid);
   try {

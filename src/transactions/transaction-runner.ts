@@ -26,18 +26,20 @@ export async function runTransaction<K extends string, T>(
   fn: (ems: TransactionEntityManagers<K>) => T | Promise<T>,
   options: TransactionOptions,
   twoPhase: TwoPhaseLog | undefined,
+  openOrder: readonly string[],
 ): Promise<T> {
-  const participants: Participant[] = [];
-  const reasonOf = (error: unknown) =>
-    redact(
-      messageOf(error),
-      databases.flatMap((d) => d.config.secrets),
-    );
+  const opened: Participant[] = [];
+  const secrets = databases.flatMap((d) => d.config.secrets);
+  const reasonOf = (error: unknown) => redact(messageOf(error), secrets);
   try {
-    for (const { config, orm } of databases) {
+    // connections are taken in one fixed order (the configured one), so two transactions over the
+    // same keys listed in other orders cannot each hold one pool's last connection and wait for the other's
+    const rank = (db: Database) => openOrder.indexOf(db.config.key);
+    for (const { config, orm } of [...databases].sort((a, b) => rank(a) - rank(b))) {
       const gid = twoPhase && { tag: twoPhase.log.tag, id: twoPhase.id, key: config.key };
-      participants.push(await openParticipant(config.key, orm, config.driver, gid));
+      opened.push(await openParticipant(config.key, orm, config.driver, gid));
     }
+    const participants = databases.map((db) => opened.find((p) => p.key === db.config.key) as Participant);
     const ems = new Map(participants.map((p) => [p.key, p.em]));
     // flushed in the same context: subscribers and hooks that resolve EntityManagers see the transaction's
     const result = await runWithEntityManagers(ems, async () => {
@@ -51,12 +53,12 @@ export async function runTransaction<K extends string, T>(
   } catch (error) {
     // a TransactionFailedError has settled every database already (and keeps a commit decision)
     if (!(error instanceof TransactionFailedError)) {
-      await rollbackAll(participants);
+      await rollbackAll(opened);
       await twoPhase?.log.forget(twoPhase.session, twoPhase.id).catch(() => undefined);
     }
     throw error;
   } finally {
-    await Promise.all(participants.map((p) => p.release().catch(() => undefined)));
+    await Promise.all(opened.map((p) => p.release().catch(() => undefined)));
   }
 }
 

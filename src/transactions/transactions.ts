@@ -47,7 +47,7 @@ export class CrossDatabaseTransactions {
   ): Promise<T> {
     if (!Array.isArray(keys) || keys.length === 0) throw new InvalidOptionsError(messages.transactionKeysMissing());
     const databases = [...new Set(keys)].map((key) => this.#database(key));
-    if (!options.twoPhase) return runTransaction(databases, fn, options, undefined);
+    if (!options.twoPhase) return runTransaction(databases, fn, options, undefined, [...this.#byKey.keys()]);
 
     for (const { config } of databases) {
       if (!canPrepare(config.driver))
@@ -63,13 +63,18 @@ export class CrossDatabaseTransactions {
       if (!(await log.tryLock(session, id)))
         throw new TransactionFailedError(messages.decisionLost(id, keys), [], keys);
       try {
-        return await runTransaction(databases, fn, options, { log, session, id });
+        return await runTransaction(databases, fn, options, { log, session, id }, [...this.#byKey.keys()]);
       } finally {
         await log.unlock(session, id);
       }
     } finally {
       await session.release();
     }
+  }
+
+  /** Closes the coordinator log's own connections (never fails: its sessions hold nothing to lose). */
+  async close(): Promise<void> {
+    await this.#log?.close().catch(() => undefined);
   }
 
   /** Resolves in-doubt two-phase transactions of every PostgreSQL and MySQL/MariaDB database. */

@@ -115,6 +115,31 @@ describe('DbService.transaction over PostgreSQL and MariaDB', () => {
     });
   });
 
+  it('many concurrent two-phase transactions, keys in either order, share pools of two connections without starving', async () => {
+    const databases = {
+      default: { url: serverUrl('postgres', pg), pool: { min: 0, max: 2 } },
+      auth: { url: serverUrl('mariadb', maria, 'mariadb'), pool: { min: 0, max: 2 } },
+    };
+    const small = await boot({ databases, entities: ledgerEntities });
+    try {
+      await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          small.db.transaction(
+            i % 2 === 0 ? ['default', 'auth'] : ['auth', 'default'],
+            (ems) => {
+              ems.default.create(Debit, { ref: `busy-${i}`, amount: -i });
+              ems.auth.create(Credit, { ref: `busy-${i}`, amount: i });
+            },
+            { twoPhase: true },
+          ),
+        ),
+      );
+    } finally {
+      await small.app.close();
+    }
+    for (let i = 0; i < 8; i++) expect(await rowsOf(`busy-${i}`)).toEqual({ debits: 1, credits: 1 });
+  });
+
   it('nested em.transactional() inside a two-phase transaction uses savepoints (PostgreSQL and MariaDB XA)', async () => {
     const { db } = booted;
     await db.transaction(
