@@ -10,6 +10,8 @@ const LOCK_NAMESPACE = 0x6d646274;
 export interface LogRow {
   id: number;
   status: 'started' | 'commit';
+  /** The keys of the transaction's databases. */
+  participants: string[];
 }
 
 /**
@@ -27,7 +29,7 @@ export class CoordinatorLog {
    * connection is held by a transaction waiting for a second one.
    */
   readonly #connection: Connection;
-  #created = false;
+  #created: Promise<void> | undefined;
 
   constructor(
     readonly key: string,
@@ -52,13 +54,22 @@ export class CoordinatorLog {
   }
 
   /** Creates the log table once per process (idempotent). */
-  async ensureTable(session: HeldConnection): Promise<void> {
-    if (this.#created) return;
+  ensureTable(session: HeldConnection): Promise<void> {
+    // one creation per process; concurrent CREATE TABLE IF NOT EXISTS can still collide across
+    // processes on PostgreSQL (duplicate type name): the table exists then, which is all we need
+    this.#created ??= this.#createTable(session).catch(async (error: unknown) => {
+      if (await this.tableExists(session)) return;
+      this.#created = undefined;
+      throw error;
+    });
+    return this.#created;
+  }
+
+  async #createTable(session: HeldConnection): Promise<void> {
     const ddl = this.#postgres
       ? `create table if not exists ${this.table} (id serial primary key, status varchar(16) not null, participants varchar(2000) not null, created_at timestamptz not null default now())`
       : `create table if not exists ${this.table} (id int auto_increment primary key, status varchar(16) not null, participants varchar(2000) not null, created_at timestamp not null default current_timestamp) engine = InnoDB`;
     await session.run(ddl);
-    this.#created = true;
   }
 
   async tableExists(session: HeldConnection): Promise<boolean> {
@@ -90,8 +101,10 @@ export class CoordinatorLog {
   }
 
   async rows(session: HeldConnection): Promise<LogRow[]> {
-    const rows = await session.query<LogRow>(`select id, status from ${this.table}`);
-    return rows.map((r) => ({ id: Number(r.id), status: r.status }));
+    const rows = await session.query<{ id: number; status: LogRow['status']; participants: string }>(
+      `select id, status, participants from ${this.table}`,
+    );
+    return rows.map((r) => ({ id: Number(r.id), status: r.status, participants: r.participants.split(',') }));
   }
 
   async status(session: HeldConnection, id: number): Promise<LogRow['status'] | undefined> {

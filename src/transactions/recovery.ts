@@ -30,9 +30,12 @@ export async function recover(
         for (const gid of await prepared.list(log.tag)) inDoubt.set(gid.id, [...(inDoubt.get(gid.id) ?? []), gid]);
       }
       key = log.key;
-      const ids = new Set([...(await log.rows(session)).map((r) => r.id), ...inDoubt.keys()]);
+      const rows = await log.rows(session);
+      // a row naming a database this application does not have (or cannot prepare) is left for one that has it
+      const foreign = new Set(rows.filter((r) => r.participants.some((k) => !participants.has(k))).map((r) => r.id));
+      const ids = new Set([...rows.map((r) => r.id), ...inDoubt.keys()]);
       for (const id of [...ids].sort((a, b) => a - b)) {
-        if (!(await log.tryLock(session, id))) {
+        if (foreign.has(id) || !(await log.tryLock(session, id))) {
           report.skipped++;
           continue;
         }

@@ -58,10 +58,13 @@ export class CrossDatabaseTransactions {
     const session = await log.session();
     try {
       await log.ensureTable(session);
-      const id = await log.start(session, keys);
+      const id = await log.start(
+        session,
+        databases.map((db) => db.config.key),
+      );
       // held until the end: recovery leaves a transaction alone while its owner is alive
       if (!(await log.tryLock(session, id)))
-        throw new TransactionFailedError(messages.decisionLost(id, keys), [], keys);
+        throw new TransactionFailedError(messages.decisionLost(id, [...keys]), [], [...keys]);
       try {
         return await runTransaction(databases, fn, options, { log, session, id }, [...this.#byKey.keys()]);
       } finally {
