@@ -33,7 +33,7 @@ export class CoordinatorLog {
 
   constructor(
     readonly key: string,
-    orm: MikroORM,
+    private readonly orm: MikroORM,
     driver: DriverName,
     readonly table: string,
   ) {
@@ -58,7 +58,7 @@ export class CoordinatorLog {
     // one creation per process; concurrent CREATE TABLE IF NOT EXISTS can still collide across
     // processes on PostgreSQL (duplicate type name): the table exists then, which is all we need
     this.#created ??= this.#createTable(session).catch(async (error: unknown) => {
-      if (await this.tableExists(session)) return;
+      if (await this.tableExists()) return;
       this.#created = undefined;
       throw error;
     });
@@ -72,11 +72,13 @@ export class CoordinatorLog {
     await session.run(ddl);
   }
 
-  async tableExists(session: HeldConnection): Promise<boolean> {
+  /** Whether the log table exists; through the database's own pool, so apps that never ran a two-phase transaction open no log pool. */
+  async tableExists(): Promise<boolean> {
     const sql = this.#postgres
       ? 'select 1 as found from information_schema.tables where table_schema = current_schema() and table_name = ?'
       : 'select 1 as found from information_schema.tables where table_schema = database() and table_name = ?';
-    return (await session.query(sql, [this.table])).length > 0;
+    const rows = await this.orm.em.getConnection('write').execute<unknown[]>(sql, [this.table]);
+    return rows.length > 0;
   }
 
   /** Writes a `started` row and returns its id. */

@@ -21,9 +21,9 @@ export async function recover(
   let key = log.key;
   try {
     const report: RecoveryReport = { committed: [], rolledBack: [], forgotten: 0, skipped: 0 };
+    if (!(await log.tableExists())) return report;
     const session = await log.session();
     try {
-      if (!(await log.tableExists(session))) return report;
       const inDoubt = new Map<number, GlobalId[]>();
       for (const [participant, prepared] of participants) {
         key = participant;
