@@ -81,14 +81,27 @@ export class CoordinatorLog {
     return rows.length > 0;
   }
 
-  /** Writes a `started` row and returns its id. */
-  async start(session: HeldConnection, keys: readonly string[]): Promise<number> {
+  /** Writes a `started` row and takes its session lock (one statement on PostgreSQL). */
+  async start(session: HeldConnection, keys: readonly string[]): Promise<{ id: number; locked: boolean }> {
     const insert = `insert into ${this.table} (status, participants) values ('started', ?)`;
     if (this.#postgres) {
-      const [row] = await session.query<{ id: number }>(`${insert} returning id`, [keys.join(',')]);
-      return Number(row?.id);
+      const sql = `with row as (${insert} returning id) select id, pg_try_advisory_lock(${LOCK_NAMESPACE}, id) as locked from row`;
+      const [row] = await session.query<{ id: number; locked: boolean }>(sql, [keys.join(',')]);
+      return { id: Number(row?.id), locked: row?.locked === true };
     }
-    return Number((await session.run(insert, [keys.join(',')])).insertId);
+    const id = Number((await session.run(insert, [keys.join(',')])).insertId);
+    return { id, locked: await this.tryLock(session, id) };
+  }
+
+  /** After the last commit: removes the row and releases its lock (one statement on PostgreSQL). */
+  async finish(session: HeldConnection, id: number): Promise<void> {
+    if (!this.#postgres) {
+      await this.forget(session, id);
+      await this.unlock(session, id);
+      return;
+    }
+    const sql = `with gone as (delete from ${this.table} where id = ?) select pg_advisory_unlock(${LOCK_NAMESPACE}, ?) as unlocked`;
+    await session.query(sql, [id, id]);
   }
 
   /** The commit decision; false when the row is gone (a recovery run took it for abandoned). */

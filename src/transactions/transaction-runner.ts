@@ -107,7 +107,6 @@ async function commitTwoPhase(
     committed.push(p.key);
     if (committed.length === 1) await step('committed-one');
   }
-  await log.forget(session, id);
 }
 
 async function commitInTurn(participants: Participant[], reasonOf: Reason): Promise<void> {

@@ -58,17 +58,23 @@ export class CrossDatabaseTransactions {
     const session = await log.session();
     try {
       await log.ensureTable(session);
-      const id = await log.start(
+      // the row and its session lock: recovery leaves a transaction alone while its owner is alive
+      const { id, locked } = await log.start(
         session,
         databases.map((db) => db.config.key),
       );
-      // held until the end: recovery leaves a transaction alone while its owner is alive
-      if (!(await log.tryLock(session, id)))
-        throw new TransactionFailedError(messages.decisionLost(id, [...keys]), [], [...keys]);
+      if (!locked) throw new TransactionFailedError(messages.decisionLost(id, [...keys]), [], [...keys]);
+      let finished = false;
       try {
-        return await runTransaction(databases, fn, options, { log, session, id }, [...this.#byKey.keys()]);
+        const result = await runTransaction(databases, fn, options, { log, session, id }, [...this.#byKey.keys()]);
+        // committed everywhere: a row left behind (lost connection) is removed by the next recovery
+        finished = await log.finish(session, id).then(
+          () => true,
+          () => false,
+        );
+        return result;
       } finally {
-        await log.unlock(session, id);
+        if (!finished) await log.unlock(session, id).catch(() => undefined);
       }
     } finally {
       await session.release();
