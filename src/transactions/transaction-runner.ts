@@ -94,18 +94,25 @@ async function commitTwoPhase(
     throw new TransactionFailedError(messages.decisionLost(id, keys), [], keys);
   }
   await step('decision-logged');
+  // the decision is commit: every database is committed even when one fails (its session may be
+  // gone); recovery (or the next start-up) completes what is left
   const committed: string[] = [];
+  const failed: { key: string; error: unknown }[] = [];
   for (const p of participants) {
     try {
       await p.commit();
     } catch (error) {
-      // the decision is commit: recovery (or the next start-up) completes what is left
-      const rest = keys.filter((k) => !committed.includes(k));
-      const message = `${messages.partialCommit(p.key, reasonOf(error), committed, rest)} The commit decision is logged: DbService.recoverTransactions() commits the rest.`;
-      throw new TransactionFailedError(message, committed, [], { key: p.key, cause: error });
+      failed.push({ key: p.key, error });
+      continue;
     }
     committed.push(p.key);
     if (committed.length === 1) await step('committed-one');
+  }
+  const [first] = failed;
+  if (first) {
+    const rest = failed.map((f) => f.key);
+    const message = messages.phaseTwoFailed(first.key, reasonOf(first.error), committed, rest);
+    throw new TransactionFailedError(message, committed, [], { key: first.key, cause: first.error });
   }
 }
 

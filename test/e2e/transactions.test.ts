@@ -140,6 +140,38 @@ describe('DbService.transaction over PostgreSQL and MariaDB', () => {
     for (let i = 0; i < 8; i++) expect(await rowsOf(`busy-${i}`)).toEqual({ debits: 1, credits: 1 });
   });
 
+  it('a participant lost after the commit decision: the others commit, the error says so, recovery finishes it', async () => {
+    const { db } = booted;
+    const error = await rejection(
+      db.transaction(
+        ['default', 'auth'],
+        (ems) => {
+          ems.default.create(Debit, { ref: 'phase-two', amount: -7 });
+          ems.auth.create(Credit, { ref: 'phase-two', amount: 7 });
+        },
+        {
+          twoPhase: true,
+          onStep: async (step) => {
+            if (step !== 'decision-logged') return;
+            // the PostgreSQL participant's session dies; its prepared transaction survives it
+            await runSql(
+              'postgres',
+              pg,
+              "select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query like 'prepare transaction ''multidb.%'",
+            );
+          },
+        },
+      ),
+    );
+    expect(error).toBeInstanceOf(TransactionFailedError);
+    expect(error.message).toContain("the decision to commit is logged, but committing database 'default' failed");
+    expect(error).toMatchObject({ committed: ['auth'], key: 'default' });
+    expect(await rowsOf('phase-two')).toEqual({ debits: 0, credits: 1 });
+    const report = await db.recoverTransactions();
+    expect(report.committed).toHaveLength(1);
+    expect(await rowsOf('phase-two')).toEqual({ debits: 1, credits: 1 });
+  });
+
   it('nested em.transactional() inside a two-phase transaction uses savepoints (PostgreSQL and MariaDB XA)', async () => {
     const { db } = booted;
     await db.transaction(
