@@ -153,11 +153,17 @@ describe('DbService.transaction over PostgreSQL and MariaDB', () => {
           twoPhase: true,
           onStep: async (step) => {
             if (step !== 'decision-logged') return;
-            // the PostgreSQL participant's session dies; its prepared transaction survives it
+            // the PostgreSQL participant's session dies (the one that prepared the only prepared
+            // transaction); its prepared transaction survives it
+            const [prepared] = await runSql<{ gid: string }>(
+              'postgres',
+              pg,
+              'select gid from pg_prepared_xacts where database = current_database()',
+            );
             await runSql(
               'postgres',
               pg,
-              "select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query like 'prepare transaction ''multidb.%'",
+              `select pg_terminate_backend(pid) from pg_stat_activity where query = 'prepare transaction ''${prepared?.gid}'''`,
             );
           },
         },
@@ -170,6 +176,37 @@ describe('DbService.transaction over PostgreSQL and MariaDB', () => {
     const report = await db.recoverTransactions();
     expect(report.committed).toHaveLength(1);
     expect(await rowsOf('phase-two')).toEqual({ debits: 1, credits: 1 });
+  });
+
+  it('a MariaDB coordinator log works the same (transactions.coordinator)', async () => {
+    const databases = { default: serverUrl('postgres', pg), auth: serverUrl('mariadb', maria, 'mariadb') };
+    const other = await boot({ databases, entities: ledgerEntities, transactions: { coordinator: 'auth' } });
+    try {
+      await other.db.transaction(
+        ['default', 'auth'],
+        (ems) => {
+          ems.default.create(Debit, { ref: 'maria-log', amount: -2 });
+          ems.auth.create(Credit, { ref: 'maria-log', amount: 2 });
+        },
+        { twoPhase: true },
+      );
+      await rejection(
+        other.db.transaction(
+          ['auth', 'default'],
+          (ems) => {
+            ems.default.create(Debit, { ref: 'maria-log-fail', amount: -2 });
+            throw new Error('no');
+          },
+          { twoPhase: true },
+        ),
+      );
+      expect(await runSql('mariadb', maria, 'select id from multidb_transactions')).toEqual([]);
+      expect(await other.db.recoverTransactions()).toEqual({ committed: [], rolledBack: [], forgotten: 0, skipped: 0 });
+    } finally {
+      await other.app.close();
+    }
+    expect(await rowsOf('maria-log')).toEqual({ debits: 1, credits: 1 });
+    expect(await rowsOf('maria-log-fail')).toEqual({ debits: 0, credits: 0 });
   });
 
   it('nested em.transactional() inside a two-phase transaction uses savepoints (PostgreSQL and MariaDB XA)', async () => {
