@@ -14,8 +14,11 @@ import { ledgerEntities } from '../fixtures/ledger.mjs';
 const CHILD = fileURLToPath(new URL('../fixtures/two-phase-child.mjs', import.meta.url));
 const STEPS = ['prepared-one', 'prepared-all', 'decision-logged', 'committed-one'] as const;
 const RUNS_PER_STEP = 25;
-/** Transfers per child process (each its own transaction), and children running at once. */
-const PER_CHILD = 5;
+/**
+ * Transfers per child process (each its own transaction, all killed at the same step), and children
+ * running at once. CRASH_PER_CHILD=1 kills one process per transfer (100+ process starts: slower).
+ */
+const PER_CHILD = Number(process.env.CRASH_PER_CHILD ?? 5);
 const PARALLEL = 2;
 const STEP_TIMEOUT = 120_000;
 
