@@ -77,7 +77,9 @@ export const messages = {
   phaseTwoFailed: (key: string, reason: string, committed: readonly string[], pending: readonly string[]): string =>
     `Two-phase commit: the decision to commit is logged, but committing database '${key}' failed: ${reason}. Committed: ${list(committed)}; still prepared: ${list(pending)}. DbService.recoverTransactions() (also run at start-up) commits them once the database is reachable.`,
   decisionLost: (id: number, keys: readonly string[]): string =>
-    `Two-phase transaction ${id}: its coordinator log row disappeared before the commit decision (a recovery run took it for abandoned), so ${list(keys)} were rolled back and nothing was written. Run it again.`,
+    `Two-phase transaction ${id}: the commit decision could not be logged (the coordinator connection dropped, or a recovery run took the transaction for abandoned), so ${list(keys)} were rolled back and nothing was written. Run it again.`,
+  decisionUnknown: (id: number, reason: string, keys: readonly string[]): string =>
+    `Two-phase transaction ${id}: whether the commit decision was logged is unknown (${reason}); ${list(keys)} stay prepared. DbService.recoverTransactions() (also run at start-up) commits or rolls them back as the log says, once the coordinator database answers.`,
   recoveryFailed: (key: string, reason: string): string =>
     `Recovery of in-doubt two-phase transactions failed for database '${key}': ${reason}. Check that it is reachable, then call DbService.recoverTransactions() again.`,
 } as const;

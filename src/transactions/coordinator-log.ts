@@ -6,10 +6,10 @@ import { HeldConnection } from './held-connection.js';
 /** Namespace of our PostgreSQL advisory locks (first half of the two-int key): 'mdbt'. */
 const LOCK_NAMESPACE = 0x6d646274;
 
-/** A row of the coordinator log: `started` until the commit decision, then `commit`. */
+/** A row of the coordinator log: `started` until the decision, then `commit` (or `abort`, see settleLostDecision). */
 export interface LogRow {
   id: number;
-  status: 'started' | 'commit';
+  status: 'started' | 'commit' | 'abort';
   /** The keys of the transaction's databases. */
   participants: string[];
 }
@@ -108,6 +108,23 @@ export class CoordinatorLog {
   async decideCommit(session: HeldConnection, id: number): Promise<boolean> {
     const sql = `update ${this.table} set status = 'commit' where id = ? and status = 'started'`;
     return (await session.run(sql, [id])).affectedRows === 1;
+  }
+
+  /**
+   * When writing the decision failed (its connection dropped), whether it was written after all,
+   * asked on a session of its own: either the row still says `started` and is turned to `abort`
+   * (false: nothing may commit), or it says `commit` (true). The conditional update waits for a
+   * decision still in flight, so the two cannot both win.
+   */
+  async settleLostDecision(id: number): Promise<boolean> {
+    const session = await this.session();
+    try {
+      const sql = `update ${this.table} set status = 'abort' where id = ? and status = 'started'`;
+      if ((await session.run(sql, [id])).affectedRows === 1) return false;
+      return (await this.status(session, id)) === 'commit';
+    } finally {
+      await session.release();
+    }
   }
 
   /** Removes a row; false when it was gone already. */

@@ -89,8 +89,23 @@ async function commitTwoPhase(
     if (i === 0) await step('prepared-one');
   }
   await step('prepared-all');
-  if (!(await log.decideCommit(session, id))) {
+  let commit: boolean;
+  try {
+    commit = await log.decideCommit(session, id);
+  } catch (lost) {
+    try {
+      commit = await log.settleLostDecision(id);
+    } catch (error) {
+      // the outcome is unknown here: leave every database prepared, recovery reads the decision
+      throw new TransactionFailedError(messages.decisionUnknown(id, reasonOf(error), keys), [], [], {
+        key: log.key,
+        cause: lost,
+      });
+    }
+  }
+  if (!commit) {
     await rollbackAll(participants);
+    await log.forget(session, id).catch(() => undefined);
     throw new TransactionFailedError(messages.decisionLost(id, keys), [], keys);
   }
   await step('decision-logged');

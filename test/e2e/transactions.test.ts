@@ -178,6 +178,37 @@ describe('DbService.transaction over PostgreSQL and MariaDB', () => {
     expect(await rowsOf('phase-two')).toEqual({ debits: 1, credits: 1 });
   });
 
+  it('the coordinator connection lost while logging the decision: settled as abort, nothing written', async () => {
+    const { db } = booted;
+    const error = await rejection(
+      db.transaction(
+        ['default', 'auth'],
+        (ems) => {
+          ems.default.create(Debit, { ref: 'lost-decision', amount: -4 });
+          ems.auth.create(Credit, { ref: 'lost-decision', amount: 4 });
+        },
+        {
+          twoPhase: true,
+          onStep: async (step) => {
+            if (step !== 'prepared-all') return;
+            // the session that wrote this transaction's log row (its last statement) dies
+            await runSql(
+              'postgres',
+              pg,
+              "select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query like 'with row as (insert into multidb_transactions%'",
+            );
+          },
+        },
+      ),
+    );
+    expect(error).toBeInstanceOf(TransactionFailedError);
+    expect(error.message).toContain('the commit decision could not be logged');
+    expect(error).toMatchObject({ committed: [], rolledBack: ['default', 'auth'] });
+    expect(await rowsOf('lost-decision')).toEqual({ debits: 0, credits: 0 });
+    expect(await runSql('postgres', pg, 'select status from multidb_transactions')).toEqual([{ status: 'abort' }]);
+    expect(await db.recoverTransactions()).toEqual({ committed: [], rolledBack: [], forgotten: 1, skipped: 0 });
+  });
+
   it('a MariaDB coordinator log works the same (transactions.coordinator)', async () => {
     const databases = { default: serverUrl('postgres', pg), auth: serverUrl('mariadb', maria, 'mariadb') };
     const other = await boot({ databases, entities: ledgerEntities, transactions: { coordinator: 'auth' } });
