@@ -74,6 +74,8 @@ export const messages = {
     `Transaction over ${list(rolledBack)} rolled back, nothing was written: ${reason}`,
   partialCommit: (key: string, reason: string, committed: readonly string[], notCommitted: readonly string[]): string =>
     `Transaction commit failed in database '${key}': ${reason}. Committed: ${list(committed)}; not committed: ${list(notCommitted)}. The databases are now inconsistent; use twoPhase: true where that matters.`,
+  coordinatorFailed: (key: string, table: string, reason: string, keys: readonly string[]): string =>
+    `Two-phase transaction over ${list(keys)} did not start, nothing was written: the coordinator log '${table}' in database '${key}' could not be written (${reason}). Check that the database is reachable and its user may create and write that table (or create it beforehand), or set 'transactions.coordinator' to another database.`,
   phaseTwoFailed: (key: string, reason: string, committed: readonly string[], pending: readonly string[]): string =>
     `Two-phase commit: the decision to commit is logged, but committing database '${key}' failed: ${reason}. Committed: ${list(committed)}; still prepared: ${list(pending)}. DbService.recoverTransactions() (also run at start-up) commits them once the database is reachable.`,
   decisionLost: (id: number, keys: readonly string[]): string =>

@@ -1,3 +1,4 @@
+import { redact } from '../config/mask.js';
 import { DEFAULT_KEY } from '../config/resolve-databases.js';
 import {
   InvalidOptionsError,
@@ -55,14 +56,18 @@ export class CrossDatabaseTransactions {
     }
     await Promise.all(databases.map((db) => this.#assertUsable(db.config.key)));
     const log = this.#coordinator();
-    const session = await log.session();
+    const participants = databases.map((db) => db.config.key);
+    const session = await log.session().catch((error: unknown) => {
+      throw this.#coordinatorFailed(log, error, participants);
+    });
     try {
-      await log.ensureTable(session);
       // the row and its session lock: recovery leaves a transaction alone while its owner is alive
-      const { id, locked } = await log.start(
-        session,
-        databases.map((db) => db.config.key),
-      );
+      const { id, locked } = await log
+        .ensureTable(session)
+        .then(() => log.start(session, participants))
+        .catch((error: unknown) => {
+          throw this.#coordinatorFailed(log, error, participants);
+        });
       if (!locked) throw new TransactionFailedError(messages.decisionLost(id, [...keys]), [], [...keys]);
       let finished = false;
       try {
@@ -112,6 +117,14 @@ export class CrossDatabaseTransactions {
       throw new TransactionSetupError(messages.coordinatorUnsupported(key, config.driver), { key });
     this.#log = new CoordinatorLog(key, orm, config.driver, this.options.table ?? DEFAULT_LOG_TABLE);
     return this.#log;
+  }
+
+  /** The log could not be written before anything started: nothing was written anywhere. */
+  #coordinatorFailed(log: CoordinatorLog, error: unknown, keys: string[]): TransactionFailedError {
+    const db = this.#database(log.key);
+    const reason = redact(error instanceof Error ? error.message : String(error), db.config.secrets);
+    const message = messages.coordinatorFailed(log.key, log.table, reason, keys);
+    return new TransactionFailedError(message, [], keys, { key: log.key, cause: error });
   }
 
   #assertUsable(key: string): Promise<void> {

@@ -372,6 +372,29 @@ describe('two-phase refusals', () => {
     expect(error.message).toContain('DbService.recoverTransactions()');
   });
 
+  it('a coordinator whose user may not create the log table: the transaction does not start, saying why', async () => {
+    const fresh = await createDatabase('mariadb', 'tx_nocreate');
+    const user = `nocreate_${process.pid}`;
+    await runSql('mariadb', 'mysql', `create user '${user}'@'%' identified by 'nocreate-pw'`);
+    await runSql('mariadb', 'mysql', `grant select, insert, update, delete on ${fresh}.* to '${user}'@'%'`);
+    const url = serverUrl('mariadb', fresh, 'mariadb').replace(/\/\/[^@]+@/, `//${user}:nocreate-pw@`);
+    const { app, db } = await boot({
+      databases: { default: serverUrl('postgres', pg), auth: url },
+      transactions: { coordinator: 'auth' },
+    });
+    try {
+      const error = await rejection(db.transaction(['default', 'auth'], () => undefined, { twoPhase: true }));
+      expect(error).toBeInstanceOf(TransactionFailedError);
+      expect(error.message).toContain(
+        "the coordinator log 'multidb_transactions' in database 'auth' could not be written",
+      );
+      expect(error.message).toContain('CREATE command denied');
+      expect(error.message).not.toContain('nocreate-pw');
+    } finally {
+      await app.close();
+    }
+  });
+
   describe('PostgreSQL with max_prepared_transactions = 0', () => {
     let server: ThrowawayServer;
     beforeAll(async () => {
