@@ -47,6 +47,7 @@ const SCENARIOS = [
   { id: '5', file: 's5-schema-migrations.mjs' },
   { id: '6', file: 's6-memory.mjs' },
   { id: '7', file: 's7-tenants.mjs' },
+  { id: '8', file: 's8-transactions.mjs' },
 ];
 
 const { values: args } = parseArgs({
@@ -94,7 +95,7 @@ const profDir = join(resultsDir, 'tmp', 'cpu-prof');
 const scenarios = [];
 let pg;
 try {
-  const needsPg = selected.some((s) => ['1', '3', '4'].includes(s.id)) && !args['no-pg'];
+  const needsPg = selected.some((s) => ['1', '3', '4', '7'].includes(s.id)) && !args['no-pg'];
   let pgUnavailable = args['no-pg'] ? 'run with --no-pg' : undefined;
   if (needsPg) pg = await startPostgresOrSkip((reason) => (pgUnavailable = reason));
   if (pg) machine.postgres = await pg.query('show server_version');
@@ -214,6 +215,8 @@ async function startPostgresOrSkip(skipped) {
       PG_DATABASES.repository,
       PG_DATABASES.http,
       ...Array.from({ length: 10 }, (_, i) => PG_DATABASES.startup(i)),
+      PG_DATABASES.transactionsA,
+      PG_DATABASES.transactionsB,
     ];
     for (const db of names) await server.createDatabase(db);
     return server;

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { EntityManager, EntityRepository, MikroORM } from '@mikro-orm/core';
 import type { DriverName } from './config/database-url.js';
 import { redact } from './config/mask.js';
@@ -14,6 +14,12 @@ import { createSchema, dropSchema } from './orm/schema-tools.js';
 import type { TenantDatabase } from './multi-db.options.js';
 import type { TenantDatabases } from './tenants/tenant-databases.js';
 import type { TenantStats } from './tenants/tenant-registry.js';
+import type {
+  RecoveryReport,
+  TransactionEntityManagers,
+  TransactionOptions,
+} from './transactions/transaction.options.js';
+import { CrossDatabaseTransactions } from './transactions/transactions.js';
 
 /** A database as it may be shown to people: no password. */
 export interface DatabaseInfo {
@@ -27,12 +33,13 @@ export interface DatabaseInfo {
 
 /** Owns one MikroORM per configured database and routes every entity to its own. */
 @Injectable()
-export class DbService implements OnApplicationShutdown {
+export class DbService implements OnModuleInit, OnApplicationShutdown {
   readonly #logger = new Logger('MultiDbModule');
   readonly #byKey: ReadonlyMap<string, Database>;
   readonly #registry: EntityRegistry;
   readonly #contexts: RequestContextFactory;
   readonly #tenants: TenantDatabases;
+  readonly #transactions: CrossDatabaseTransactions;
   #closing: Promise<void> | undefined;
 
   constructor(@Inject(MULTIDB_DATABASES) started: StartedDatabases) {
@@ -43,6 +50,7 @@ export class DbService implements OnApplicationShutdown {
       started.databases.map((db) => db.orm.em),
       (name) => this.#tenants.entityManager(name),
     );
+    this.#transactions = new CrossDatabaseTransactions(started.databases, started.transactions);
   }
 
   /** The configured database keys, `default` first. */
@@ -119,9 +127,13 @@ export class DbService implements OnApplicationShutdown {
 
   /** Closes every database; safe to call more than once. Also runs on application shutdown. */
   close(): Promise<void> {
-    this.#closing ??= Promise.all([closeAll([...this.#byKey.values()], this.#logger), this.#tenants.close()]).then(
-      () => undefined,
-    );
+    this.#closing ??= Promise.all([
+      this.#transactions
+        .close()
+        .catch((error: unknown) => this.#logger.error(`Transaction log failed to close: ${error}`)),
+      closeAll([...this.#byKey.values()], this.#logger),
+      this.#tenants.close(),
+    ]).then(() => undefined);
     return this.#closing;
   }
 
@@ -177,5 +189,39 @@ export class DbService implements OnApplicationShutdown {
   /** Runs `fn` for one tenant, in a fresh request context: `em('<template>')` and repositories use its databases. */
   runForTenant<T>(tenant: string, fn: () => T | Promise<T>): Promise<T> {
     return this.#tenants.runFor(tenant, () => this.#contexts.run(fn));
+  }
+
+  /**
+   * Runs `fn` in one transaction per listed database and commits them all, or rolls them all back
+   * when `fn` or a flush throws (its error is rethrown). Inside `fn`, `em(key)`, `getRepository()`,
+   * injected repositories and EntityManagers of those keys join the transactions; `fn` also gets the
+   * EntityManagers by key. Without `twoPhase` the commits run one after another: a crash or failed
+   * commit between two leaves the databases inconsistent (a TransactionFailedError names what
+   * committed). With `twoPhase: true` they commit atomically (PostgreSQL / MySQL / MariaDB only).
+   */
+  transaction<K extends string, T>(
+    keys: readonly K[],
+    fn: (ems: TransactionEntityManagers<K>) => T | Promise<T>,
+    options?: TransactionOptions,
+  ): Promise<T> {
+    return this.#transactions.run(keys, fn, options);
+  }
+
+  /** Commits or rolls back in-doubt two-phase transactions (as their logged decision says); also run at start-up. */
+  recoverTransactions(): Promise<RecoveryReport> {
+    return this.#transactions.recover();
+  }
+
+  /** Start-up recovery of in-doubt two-phase transactions, before the application serves requests. */
+  async onModuleInit(): Promise<void> {
+    // a failed start-up closes the databases, or their pools would keep the process alive
+    const report = await this.#transactions.recoverOnStart().catch(async (error: unknown) => {
+      await this.close();
+      throw error;
+    });
+    if (report && report.committed.length + report.rolledBack.length > 0)
+      this.#logger.log(
+        `Recovered two-phase transactions: committed ${report.committed.length}, rolled back ${report.rolledBack.length}`,
+      );
   }
 }

@@ -16,6 +16,16 @@ export type { TenantStats } from './tenants/tenant-registry.js';
 export { TENANT_KEY_PATTERN } from './tenants/tenant-template.js';
 export { DbService, type DatabaseInfo } from './db.service.js';
 export {
+  MultiDbTransactional,
+  type MultiDbTransactionalOptions,
+} from './transactions/multi-db-transactional.decorator.js';
+export type {
+  RecoveryReport,
+  TransactionEntityManagers,
+  TransactionOptions,
+  TransactionsOptions,
+} from './transactions/transaction.options.js';
+export {
   MigrationService,
   type CreatedMigration,
   type CreateMigrationOptions,
@@ -48,6 +58,9 @@ export {
   MalformedUrlError,
   MultiDbError,
   PoolTimeoutError,
+  TransactionFailedError,
+  TransactionRecoveryError,
+  TransactionSetupError,
   UnknownDatabaseError,
   UnregisteredEntityError,
   UnsupportedSchemeError,

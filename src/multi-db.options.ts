@@ -6,6 +6,7 @@ import type {
   Options,
   SeederOptions as MikroOrmSeederOptions,
 } from '@mikro-orm/core';
+import type { TransactionsOptions } from './transactions/transaction.options.js';
 
 /** An entity in any MikroORM style: a (decorated) class, a `defineEntity` result or an `EntitySchema`. */
 export type EntityLike = EntityClass<AnyEntity> | EntitySchema<any, any>;
@@ -160,6 +161,12 @@ export interface MultiDbModuleOptions {
    * @default undefined (no tenant per request; use `DbService.runForTenant`)
    */
   tenantResolver?: TenantResolver;
+  /**
+   * Cross-database transactions (`DbService.transaction()`): where the two-phase coordinator log
+   * lives and whether in-doubt transactions are recovered at start-up.
+   * @default { coordinator: 'default', table: 'multidb_transactions', recoverOnStart: true }
+   */
+  transactions?: TransactionsOptions;
 }
 
 /** Options only the module definition reads (not passed to the options provider). */

@@ -15,6 +15,8 @@ export const PG_DATABASES = {
   http: 'bench_http',
   /** @param {number} i */
   startup: (i) => `bench_startup_${i}`,
+  transactionsA: 'bench_tx_a',
+  transactionsB: 'bench_tx_b',
 };
 
 /**

@@ -119,6 +119,8 @@ export function assertOptionsShape(options: unknown): asserts options is MultiDb
   expect('seederOptions', isPlainObject(o.seederOptions), 'an object');
   expect('requestContext', typeof o.requestContext === 'boolean', 'true or false');
   expect('tenantResolver', typeof o.tenantResolver === 'function', 'a function (request) => tenant');
+  expect('transactions', isPlainObject(o.transactions), 'an object');
+  assertTransactionsShape(o.transactions as Record<string, unknown> | undefined);
   for (const name of ['migrationOptions', 'seederOptions']) {
     const directory = (o[name] as { directory?: unknown } | undefined)?.directory;
     if (directory !== undefined && (typeof directory !== 'string' || directory.length === 0)) {
@@ -127,6 +129,16 @@ export function assertOptionsShape(options: unknown): asserts options is MultiDb
       );
     }
   }
+}
+
+function assertTransactionsShape(t: Record<string, unknown> | undefined): void {
+  const expect = (name: string, ok: boolean, wanted: string) => {
+    if (t?.[name] !== undefined && !ok)
+      throw new InvalidOptionsError(messages.optionWrongType(`transactions.${name}`, wanted, describe(t[name])));
+  };
+  expect('coordinator', typeof t?.coordinator === 'string' && KEY_PATTERN.test(t.coordinator), 'a database key');
+  expect('table', typeof t?.table === 'string' && /^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(t.table), 'a table name');
+  expect('recoverOnStart', typeof t?.recoverOnStart === 'boolean', 'true or false');
 }
 
 function normaliseDatabases(databases: unknown): Record<string, unknown> {

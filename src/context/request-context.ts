@@ -1,10 +1,10 @@
-import { type EntityManager, RequestContext } from '@mikro-orm/core';
+import { type EntityManager, RequestContext, TransactionContext } from '@mikro-orm/core';
 
 /** EntityManagers that come and go (tenant databases), by context name. */
 export type ExtraSources = (name: string) => EntityManager | undefined;
 
-interface ContextStorage {
-  run<T>(context: RequestContext, fn: () => T): T;
+interface ContextStorage<S = RequestContext> {
+  run<T>(context: S, fn: () => T): T;
 }
 
 /**
@@ -69,4 +69,47 @@ export class RequestContextFactory {
     if (!this.#storage) return RequestContext.create(this.entityManagers as EntityManager[], fn); // eager, same semantics
     return this.#storage.run(new RequestContext(new LazyForks(this.#sources, this.extra)), fn);
   }
+}
+
+/**
+ * A transaction's EntityManagers by key, over the context it was opened in: other keys still resolve
+ * to the enclosing transaction (`em.transactional`) or request context's EntityManager.
+ */
+class TransactionForks extends Map<string, EntityManager> {
+  constructor(
+    ours: ReadonlyMap<string, EntityManager>,
+    private readonly outerTransaction: EntityManager | undefined,
+    private readonly outerRequest: Map<string, EntityManager> | undefined,
+  ) {
+    super(ours);
+  }
+
+  override get(name: string): EntityManager | undefined {
+    if (super.has(name)) return super.get(name);
+    if (this.outerTransaction?.name === name) return this.outerTransaction;
+    return this.outerRequest?.get(name);
+  }
+
+  override has(name: string): boolean {
+    return super.has(name) || this.outerTransaction?.name === name || (this.outerRequest?.has(name) ?? false);
+  }
+}
+
+/**
+ * Runs `fn` with several EntityManagers (one per key) as the current context, so `em.getContext()`
+ * of every global EntityManager, its repositories and `DbService.em(key)` resolve to them. MikroORM's
+ * TransactionContext holds one EntityManager only, and it wins over the request context, so it is
+ * cleared inside and these ride in a request context that falls back to the enclosing one.
+ */
+export function runWithEntityManagers<T>(ems: ReadonlyMap<string, EntityManager>, fn: () => T): T {
+  const outerTransaction = TransactionContext.currentTransactionContext()?.em;
+  const outerRequest = RequestContext.currentRequestContext()?.map;
+  const context = new RequestContext(new TransactionForks(ems, outerTransaction, outerRequest));
+  const transactions = (TransactionContext as unknown as { storage: ContextStorage<TransactionContext | undefined> })
+    .storage;
+  return transactions.run(undefined, () => requestStorage().run(context, fn));
+}
+
+function requestStorage(): ContextStorage<RequestContext> {
+  return (RequestContext as unknown as { storage: ContextStorage<RequestContext> }).storage;
 }

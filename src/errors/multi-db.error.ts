@@ -147,3 +147,25 @@ export class DatabaseOperationError<T = unknown> extends MultiDbError {
     return this.outcomes.flatMap((o) => (o.ok ? [] : [o.key]));
   }
 }
+
+/** A cross-database transaction cannot run as asked (a participant that cannot prepare, a server setting, a privilege). */
+export class TransactionSetupError extends MultiDbError {}
+
+/**
+ * A cross-database transaction failed. `committed` lists the keys whose writes are durable, `rolledBack`
+ * the keys whose writes were undone; when both are non-empty the databases are inconsistent (commits
+ * without `twoPhase`, one after another).
+ */
+export class TransactionFailedError extends MultiDbError {
+  constructor(
+    message: string,
+    readonly committed: readonly string[],
+    readonly rolledBack: readonly string[],
+    options?: { key?: string; cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Recovery of in-doubt two-phase transactions failed for a database. */
+export class TransactionRecoveryError extends MultiDbError {}

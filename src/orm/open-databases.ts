@@ -5,6 +5,7 @@ import { EntityRegistry } from '../entities/entity-registry.js';
 import { UnknownDatabaseError } from '../errors/multi-db.error.js';
 import type { EntityLike, MultiDbModuleOptions } from '../multi-db.options.js';
 import { TenantDatabases } from '../tenants/tenant-databases.js';
+import type { TransactionsOptions } from '../transactions/transaction.options.js';
 import { closeAll, type Database, type StartOptions, startDatabases } from './start-databases.js';
 
 /** What start-up hands to DbService: the started databases, the entity registry and the tenant templates. */
@@ -14,6 +15,8 @@ export interface StartedDatabases {
   readonly registry: EntityRegistry;
   /** The tenant templates' databases, opened on demand. */
   readonly tenants: TenantDatabases;
+  /** Cross-database transaction settings (`options.transactions`). */
+  readonly transactions?: TransactionsOptions;
 }
 
 export interface OpenOptions extends StartOptions {
@@ -58,5 +61,5 @@ export async function openDatabases(options: MultiDbModuleOptions, open: OpenOpt
     await closeAll(databases, logger);
     throw error;
   }
-  return { databases, registry, tenants };
+  return { databases, registry, tenants, transactions: options.transactions };
 }

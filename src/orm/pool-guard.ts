@@ -29,15 +29,19 @@ export function connectionsOf(orm: MikroORM): Record<string, unknown>[] {
  */
 export function limitAcquireWait(orm: MikroORM, key: string, timeoutMs: number): void {
   const poolMax = orm.config.get('pool')?.max;
+  for (const connection of connectionsOf(orm)) guardConnection(connection, key, timeoutMs, poolMax);
+}
+
+/** limitAcquireWait for one MikroORM connection (one pool) that is not connected yet. */
+export function guardConnection(connection: object, key: string, timeoutMs: number, poolMax?: number): void {
+  const target = connection as Record<string, unknown>;
+  const create = target.createKyselyDialect;
+  if (typeof create !== 'function') return;
   const guard = (dialect: KyselyDialect): KyselyDialect => guardDialect(dialect, key, timeoutMs, poolMax);
-  for (const connection of connectionsOf(orm)) {
-    const create = connection.createKyselyDialect;
-    if (typeof create !== 'function') continue;
-    connection.createKyselyDialect = function (this: unknown, ...args: unknown[]) {
-      const dialect = create.apply(this, args) as KyselyDialect | Promise<KyselyDialect>;
-      return dialect instanceof Promise ? dialect.then(guard) : guard(dialect);
-    };
-  }
+  target.createKyselyDialect = function (this: unknown, ...args: unknown[]) {
+    const dialect = create.apply(this, args) as KyselyDialect | Promise<KyselyDialect>;
+    return dialect instanceof Promise ? dialect.then(guard) : guard(dialect);
+  };
 }
 
 function guardDialect(dialect: KyselyDialect, key: string, timeoutMs: number, poolMax?: number): KyselyDialect {

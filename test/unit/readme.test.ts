@@ -91,6 +91,14 @@ describe('README', () => {
     });
   });
 
+  it('shows the cross-database transaction example exactly as examples/transactions.ts (compiled by the type check)', async () => {
+    const [readme, example] = await Promise.all([
+      readFile(new URL('README.md', root), 'utf8'),
+      readFile(new URL('examples/transactions.ts', root), 'utf8'),
+    ]);
+    expect(readme).toContain(`\`\`\`ts\n${example}\`\`\``);
+  });
+
   it('names the test command and the Node requirement', async () => {
     const readme = await readFile(new URL('README.md', root), 'utf8');
     expect(readme).toContain('npm test');

@@ -1,0 +1,151 @@
+import { redact } from '../config/mask.js';
+import { DEFAULT_KEY } from '../config/resolve-databases.js';
+import {
+  InvalidOptionsError,
+  TransactionFailedError,
+  TransactionSetupError,
+  UnknownDatabaseError,
+} from '../errors/multi-db.error.js';
+import { messages } from '../errors/messages.js';
+import type { Database } from '../orm/start-databases.js';
+import { CoordinatorLog } from './coordinator-log.js';
+import { type PreparedTransactions, preparedTransactions } from './in-doubt.js';
+import { canPrepare } from './participants.js';
+import { recover } from './recovery.js';
+import { runTransaction } from './transaction-runner.js';
+import type {
+  RecoveryReport,
+  TransactionEntityManagers,
+  TransactionOptions,
+  TransactionsOptions,
+} from './transaction.options.js';
+
+export const DEFAULT_LOG_TABLE = 'multidb_transactions';
+
+/** Cross-database transactions over the started databases; DbService delegates to it. */
+export class CrossDatabaseTransactions {
+  readonly #byKey: ReadonlyMap<string, Database>;
+  readonly #prepared = new Map<string, PreparedTransactions>();
+  /** Keys whose server was checked for two-phase commit (setting, privilege). */
+  readonly #usable = new Map<string, Promise<void>>();
+  #log: CoordinatorLog | undefined;
+
+  constructor(
+    databases: readonly Database[],
+    private readonly options: TransactionsOptions = {},
+  ) {
+    this.#byKey = new Map(databases.map((db) => [db.config.key, db]));
+    for (const { config, orm } of databases) {
+      if (canPrepare(config.driver))
+        this.#prepared.set(config.key, preparedTransactions(config.key, orm, config.driver));
+    }
+  }
+
+  async run<K extends string, T>(
+    keys: readonly K[],
+    fn: (ems: TransactionEntityManagers<K>) => T | Promise<T>,
+    options: TransactionOptions = {},
+  ): Promise<T> {
+    if (!Array.isArray(keys) || keys.length === 0) throw new InvalidOptionsError(messages.transactionKeysMissing());
+    const databases = [...new Set(keys)].map((key) => this.#database(key));
+    if (!options.twoPhase) return runTransaction(databases, fn, options, undefined, [...this.#byKey.keys()]);
+
+    for (const { config } of databases) {
+      if (!canPrepare(config.driver))
+        throw new TransactionSetupError(messages.twoPhaseUnsupported(config.key, config.driver), { key: config.key });
+    }
+    await Promise.all(databases.map((db) => this.#assertUsable(db.config.key)));
+    const log = this.#coordinator();
+    const participants = databases.map((db) => db.config.key);
+    const session = await log.session().catch((error: unknown) => {
+      throw this.#coordinatorFailed(log, error, participants);
+    });
+    try {
+      // the row and its session lock: recovery leaves a transaction alone while its owner is alive
+      const { id, locked } = await log
+        .ensureTable(session)
+        .then(() => log.start(session, participants))
+        .catch((error: unknown) => {
+          throw this.#coordinatorFailed(log, error, participants);
+        });
+      if (!locked) throw new TransactionFailedError(messages.decisionLost(id, [...keys]), [], [...keys]);
+      let finished = false;
+      try {
+        const result = await runTransaction(databases, fn, options, { log, session, id }, [...this.#byKey.keys()]);
+        // committed everywhere: a row left behind (lost connection) is removed by the next recovery
+        finished = await log.finish(session, id).then(
+          () => true,
+          () => false,
+        );
+        return result;
+      } finally {
+        if (!finished) await log.unlock(session, id).catch(() => undefined);
+      }
+    } finally {
+      await session.release();
+    }
+  }
+
+  /** Closes the coordinator log's own connections (never fails: its sessions hold nothing to lose). */
+  async close(): Promise<void> {
+    await this.#log?.close().catch(() => undefined);
+  }
+
+  /** Resolves in-doubt two-phase transactions of every PostgreSQL and MySQL/MariaDB database. */
+  recover(): Promise<RecoveryReport> {
+    return recover(this.#coordinator(), this.#prepared, this.#secrets());
+  }
+
+  #secrets(): string[] {
+    return [...this.#byKey.values()].flatMap((db) => db.config.secrets);
+  }
+
+  /** Start-up recovery: skipped when recovery is off, or no coordinator could exist (an implicit SQLite `default`). */
+  async recoverOnStart(): Promise<RecoveryReport | undefined> {
+    if (this.options.recoverOnStart === false) return undefined;
+    const key = this.options.coordinator ?? DEFAULT_KEY;
+    const db = this.#database(key);
+    if (!canPrepare(db.config.driver) && this.options.coordinator === undefined) return undefined;
+    // a lazy database that is down: its in-doubt transactions wait for recoverTransactions()
+    // (recovery leaves a logged transaction alone while one of its databases is left out)
+    const away = new Set([...this.#byKey.values()].flatMap((d) => (d.reachableAtStart ? [] : [d.config.key])));
+    if (away.has(key)) return undefined;
+    if (away.size === 0) return this.recover();
+    const reachable = new Map([...this.#prepared].filter(([k]) => !away.has(k)));
+    return recover(this.#coordinator(), reachable, this.#secrets());
+  }
+
+  #coordinator(): CoordinatorLog {
+    if (this.#log) return this.#log;
+    const key = this.options.coordinator ?? DEFAULT_KEY;
+    const { config, orm } = this.#database(key);
+    if (!canPrepare(config.driver))
+      throw new TransactionSetupError(messages.coordinatorUnsupported(key, config.driver), { key });
+    this.#log = new CoordinatorLog(config, orm, this.options.table ?? DEFAULT_LOG_TABLE);
+    return this.#log;
+  }
+
+  /** The log could not be written before anything started: nothing was written anywhere. */
+  #coordinatorFailed(log: CoordinatorLog, error: unknown, keys: string[]): TransactionFailedError {
+    const db = this.#database(log.key);
+    const reason = redact(error instanceof Error ? error.message : String(error), db.config.secrets);
+    const message = messages.coordinatorFailed(log.key, log.table, reason, keys);
+    return new TransactionFailedError(message, [], keys, { key: log.key, cause: error });
+  }
+
+  #assertUsable(key: string): Promise<void> {
+    let check = this.#usable.get(key);
+    if (!check) {
+      check = (this.#prepared.get(key) as PreparedTransactions).assertUsable();
+      check.catch(() => this.#usable.delete(key));
+      this.#usable.set(key, check);
+    }
+    return check;
+  }
+
+  #database(key: string): Database {
+    const db = this.#byKey.get(key);
+    if (!db) throw new UnknownDatabaseError(key, [...this.#byKey.keys()]);
+    return db;
+  }
+}
