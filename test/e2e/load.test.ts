@@ -67,6 +67,7 @@ describe(`sample app under load: PostgreSQL + MariaDB + SQLite, pools of ${POOL_
   });
 
   it(`serves ${TOTAL} mixed requests with no error, leaks no connection and writes each row exactly once`, async () => {
+    await expectNoLeakedConnection('before load');
     const begin = performance.now();
     const samples = await runLoad({ base: () => base, kinds, concurrency: CONCURRENCY, total: TOTAL, tag });
     log(summarize('steady load', samples, (performance.now() - begin) / 1000));
