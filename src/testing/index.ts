@@ -5,11 +5,8 @@
 export { applySwaps, type DatabaseSwaps, type SwapOptions, swapDatabases } from './swap-databases.js';
 export { type RollbackHooks, rollbackEachTest, rollbackHooks, type TestHooks } from './rollback.js';
 export { seed, truncateAll } from './data.js';
-export {
-  MissingServerBinaryError,
-  type PostgresOptions,
-  startMariaDb,
-  startPostgres,
-  type ThrowawayServer,
-} from './servers.js';
+export { MissingServerBinaryError } from './process-tools.js';
+export type { ThrowawayServer } from './server-process.js';
+export { type PostgresOptions, startPostgres } from './postgres-server.js';
+export { startMariaDb } from './mariadb-server.js';
 export { startPostgresReplica } from './replica.js';

@@ -1,4 +1,5 @@
-import { launchPostgres, type PostgresOptions, type ThrowawayServer } from './servers.js';
+import { launchPostgres, type PostgresOptions } from './postgres-server.js';
+import type { ThrowawayServer } from './server-process.js';
 
 /**
  * Starts a streaming read replica of a throwaway PostgreSQL primary (`startPostgres()`): a base

@@ -17,7 +17,7 @@ interface Sweep {
 const sweep: Sweep = { lines: [], mikroOrmLines: 0 };
 (globalThis as { __multidbSweep?: Sweep }).__multidbSweep = sweep;
 
-/** Every throwaway server's password looks like this (src/testing/servers.ts); %-encoding leaves it as it is. */
+/** Every throwaway server's password looks like this (src/testing/server-process.ts); %-encoding leaves it as it is. */
 const THROWAWAY_PASSWORD = /pw_[0-9a-f]{24}/;
 const known = [inject('postgres').password, inject('mariadb').password];
 const record = (...parts: unknown[]) => {
