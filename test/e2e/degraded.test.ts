@@ -183,3 +183,40 @@ describe('a lazy database that is down at start-up (sample app, PostgreSQL stopp
     expect((await call('GET', '/health')).status).toBe(200);
   });
 });
+
+describe('two-phase recovery at start-up with a lazy database down (MariaDB stopped)', () => {
+  it('starts, leaving that database out of recovery; recoverTransactions() covers it once it is back', async () => {
+    await Promise.all([pg.createDatabase('lazy_tx_main'), maria.createDatabase('lazy_tx_users')]);
+    const options = (lazy: boolean) => ({
+      databases: { default: pg.url('lazy_tx_main'), auth: { url: maria.url('lazy_tx_users', 'mariadb'), lazy } },
+      entities: [Post, User],
+      transactions: { recoverOnStart: true },
+    });
+    const transfer = (db: DbService, id: number) =>
+      db.transaction(
+        ['default', 'auth'],
+        ({ default: main, auth }) => {
+          main.create(Post, { id, title: `both ${id}` });
+          auth.create(User, { id, email: `both${id}@example.com` });
+        },
+        { twoPhase: true },
+      );
+    // a first run creates the tables and the coordinator log, so start-up recovery has work to look at
+    const first = await boot(options(false));
+    await first.db.createAll();
+    await transfer(first.db, 1);
+    await first.app.close();
+
+    await maria.stop();
+    const booted = await boot(options(true));
+    try {
+      expect(booted.db.unreachableAtStart).toEqual(['auth']);
+      await maria.start();
+      expect(await booted.db.recoverTransactions()).toMatchObject({ committed: [], rolledBack: [] });
+      await transfer(booted.db, 2);
+      expect(await booted.db.orm('auth').em.fork().count(User)).toBe(2);
+    } finally {
+      await booted.app.close();
+    }
+  });
+});
