@@ -2,7 +2,13 @@ import { type ArgumentsHost, Catch, HttpStatus } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import type { MikroORM } from '@mikro-orm/core';
 import { connectionsOf } from '../orm/pool-guard.js';
-import { MultiDbError } from './multi-db.error.js';
+import {
+  InvalidTenantKeyError,
+  MultiDbError,
+  NoTenantError,
+  TenantError,
+  UnknownTenantError,
+} from './multi-db.error.js';
 import { isUnavailable } from './unavailable.js';
 
 const DATABASE_KEY = Symbol.for('nestjs-multidb:database-key');
@@ -50,10 +56,28 @@ export function databaseKeyOfError(error: unknown): string | undefined {
     : undefined;
 }
 
+/** What a tenant error means to an HTTP client: status, and a message without server-side advice. */
+function tenantReply(error: TenantError): { status: HttpStatus; error: string; message: string } {
+  const tenant = `'${error.tenant ?? ''}'`;
+  if (error instanceof UnknownTenantError)
+    return { status: HttpStatus.NOT_FOUND, error: 'Not Found', message: `Tenant ${tenant} does not exist.` };
+  if (error instanceof InvalidTenantKeyError)
+    return { status: HttpStatus.BAD_REQUEST, error: 'Bad Request', message: `Tenant ${tenant} is not a valid tenant.` };
+  if (error instanceof NoTenantError)
+    return { status: HttpStatus.BAD_REQUEST, error: 'Bad Request', message: 'This request needs a tenant.' };
+  return {
+    status: HttpStatus.SERVICE_UNAVAILABLE,
+    error: 'Service Unavailable',
+    message: `Tenant ${tenant} is unavailable right now; retry later.`,
+  };
+}
+
 /**
  * Answers HTTP 503 naming the database when a request fails because its database cannot be
  * reached, instead of a 500; every other error goes to Nest's usual handling. The other databases'
- * requests are unaffected, and the pool reconnects by itself when the server is back.
+ * requests are unaffected, and the pool reconnects by itself when the server is back. A tenant
+ * that cannot be used gets 404 (unknown), 400 (invalid key, or no tenant where one is needed) or
+ * 503 (its database is closing), naming the template key and the tenant.
  *
  * @example app.useGlobalFilters(new DatabaseUnavailableFilter(app.get(HttpAdapterHost).httpAdapter));
  * // or as a provider: { provide: APP_FILTER, useClass: DatabaseUnavailableFilter }
@@ -61,20 +85,26 @@ export function databaseKeyOfError(error: unknown): string | undefined {
 @Catch()
 export class DatabaseUnavailableFilter extends BaseExceptionFilter {
   override catch(exception: unknown, host: ArgumentsHost): void {
-    const key = databaseKeyOfError(exception);
-    if (key === undefined || !isUnavailable(exception) || host.getType() !== 'http') {
-      super.catch(exception, host);
-      return;
+    if (host.getType() !== 'http') return super.catch(exception, host);
+    if (exception instanceof TenantError) {
+      const { status, ...reply } = tenantReply(exception);
+      const tenant = exception.tenant === undefined ? {} : { tenant: exception.tenant };
+      return this.#reply(host, status, { statusCode: status, ...reply, database: exception.key, ...tenant });
     }
-    const response = host.switchToHttp().getResponse();
-    const adapter = this.httpAdapterHost?.httpAdapter;
-    const body = {
+    const key = databaseKeyOfError(exception);
+    if (key === undefined || !isUnavailable(exception)) return super.catch(exception, host);
+    this.#reply(host, HttpStatus.SERVICE_UNAVAILABLE, {
       statusCode: HttpStatus.SERVICE_UNAVAILABLE,
       error: 'Service Unavailable',
       message: `Database '${key}' is unavailable right now; retry later.`,
       database: key,
-    };
-    if (adapter) adapter.reply(response, body, HttpStatus.SERVICE_UNAVAILABLE);
-    else response.status(HttpStatus.SERVICE_UNAVAILABLE).json(body);
+    });
+  }
+
+  #reply(host: ArgumentsHost, status: HttpStatus, body: object): void {
+    const response = host.switchToHttp().getResponse();
+    const adapter = this.httpAdapterHost?.httpAdapter;
+    if (adapter) adapter.reply(response, body, status);
+    else response.status(status).json(body);
   }
 }

@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { Body, Controller, Get, Injectable, Module, Post as HttpPost } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { EntitySchema, type EntityRepository } from '@mikro-orm/core';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { SqliteDriver } from '@mikro-orm/sqlite';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  DatabaseUnavailableFilter,
   DbService,
   InjectRepository,
   InvalidTenantKeyError,
@@ -232,7 +234,9 @@ describe('tenant databases: 50 SQLite + 5 PostgreSQL tenants, migrated by the CL
   });
 
   it('concurrent HTTP requests for 55 tenants each see only their own rows; never more than maxOpen ORMs', async () => {
-    booted = await bootWith([MultiDbModule.setup(options), NotesModule]);
+    booted = await bootWith([MultiDbModule.setup(options), NotesModule], {
+      providers: [{ provide: APP_FILTER, useClass: DatabaseUnavailableFilter }],
+    });
     const server = booted.app.getHttpServer();
     const tenants = [...SQLITE_TENANTS, ...PG_TENANTS];
     expect(booted.db.listTenants()).toEqual(tenants);
@@ -307,10 +311,21 @@ describe('tenant databases: 50 SQLite + 5 PostgreSQL tenants, migrated by the CL
     expect(invalid.message).toContain("Tenant '../etc/passwd' of 'tenant' is not a valid tenant key");
     expect(() => db.em('tenant')).toThrow(NoTenantError);
     expect(() => db.em('tenant')).toThrow(/Database 'tenant' is a tenant template and no tenant is selected/);
-    // over HTTP: a request without the header, or with an unknown tenant, fails when it uses the tenant database
+    // over HTTP, through the exported filter: a request without the header (400), with an unknown
+    // tenant (404) or an invalid one (400) fails when it uses the tenant database, naming it
     const server = booted.app.getHttpServer();
-    expect((await request(server).get('/notes')).status).toBe(500);
-    expect((await request(server).get('/notes').set('x-tenant', 'nobody')).status).toBe(500);
+    const none = await request(server).get('/notes');
+    expect(none.status).toBe(400);
+    expect(none.body).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: 'This request needs a tenant.',
+      database: 'tenant',
+    });
+    const nobody = await request(server).get('/notes').set('x-tenant', 'nobody');
+    expect(nobody.status).toBe(404);
+    expect(nobody.body).toMatchObject({ message: "Tenant 'nobody' does not exist.", tenant: 'nobody' });
+    expect((await request(server).get('/notes').set('x-tenant', '../etc')).status).toBe(400);
 
     await booted.app.close();
     const closed = await rejection(db.runForTenant('s01', () => undefined));
