@@ -85,20 +85,23 @@ function tenantReply(error: TenantError): { status: HttpStatus; error: string; m
 @Catch()
 export class DatabaseUnavailableFilter extends BaseExceptionFilter {
   override catch(exception: unknown, host: ArgumentsHost): void {
-    if (host.getType() !== 'http') return super.catch(exception, host);
-    if (exception instanceof TenantError) {
+    const key = databaseKeyOfError(exception);
+    if (host.getType() !== 'http') {
+      super.catch(exception, host);
+    } else if (exception instanceof TenantError) {
       const { status, ...reply } = tenantReply(exception);
       const tenant = exception.tenant === undefined ? {} : { tenant: exception.tenant };
-      return this.#reply(host, status, { statusCode: status, ...reply, database: exception.key, ...tenant });
+      this.#reply(host, status, { statusCode: status, ...reply, database: exception.key, ...tenant });
+    } else if (key === undefined || !isUnavailable(exception)) {
+      super.catch(exception, host);
+    } else {
+      this.#reply(host, HttpStatus.SERVICE_UNAVAILABLE, {
+        statusCode: HttpStatus.SERVICE_UNAVAILABLE,
+        error: 'Service Unavailable',
+        message: `Database '${key}' is unavailable right now; retry later.`,
+        database: key,
+      });
     }
-    const key = databaseKeyOfError(exception);
-    if (key === undefined || !isUnavailable(exception)) return super.catch(exception, host);
-    this.#reply(host, HttpStatus.SERVICE_UNAVAILABLE, {
-      statusCode: HttpStatus.SERVICE_UNAVAILABLE,
-      error: 'Service Unavailable',
-      message: `Database '${key}' is unavailable right now; retry later.`,
-      database: key,
-    });
   }
 
   #reply(host: ArgumentsHost, status: HttpStatus, body: object): void {
