@@ -3,6 +3,12 @@
  * and says how to fix it. URLs reaching this file are already masked.
  */
 const list = (keys: readonly string[]): string => keys.map((k) => `'${k}'`).join(', ');
+const busy = (max: number | undefined): string =>
+  max === undefined
+    ? 'every pooled connection is busy'
+    : max === 1
+      ? 'its one connection is busy'
+      : `all ${max} pooled connections are busy`;
 
 export const messages = {
   optionsWrongType: (got: string): string =>
@@ -57,7 +63,7 @@ export const messages = {
   downNeedsKey: (): string =>
     'migration:down reverts one database at a time: name it with --db <key> (or pass a key to down()).',
   poolTimeout: (key: string, ms: number, max: number | undefined): string =>
-    `Database '${key}': no connection became free within ${ms} ms (${max === undefined ? 'every pooled connection is' : `all ${max} pooled connections are`} busy, or the server did not accept a new one in time). Raise this database's 'pool.max', shorten long transactions, or raise its 'acquireTimeout'.`,
+    `Database '${key}': no connection became free within ${ms} ms (${busy(max)}, or the server did not accept a new one in time). Raise this database's 'pool.max', shorten long transactions, or raise its 'acquireTimeout'.`,
   lazyStartDown: (key: string, url: string, reason: string): string =>
     `Database '${key}' (${url}) is not reachable: ${reason}. Starting without it because it is 'lazy': its requests fail (HTTP 503 through DatabaseUnavailableFilter) until the server answers, then it is used again without a restart.`,
   runOnStartSkipped: (key: string): string =>

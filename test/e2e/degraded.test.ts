@@ -117,7 +117,9 @@ describe('connection pools under pressure (PostgreSQL and MariaDB, max 2 connect
     try {
       const error = await rejection(fork('meta').execute('select 1'));
       expect(error).toBeInstanceOf(PoolTimeoutError);
-      expect(error.message).toContain("Database 'meta': no connection became free within");
+      expect(error.message).toContain(
+        `Database 'meta': no connection became free within ${ACQUIRE_TIMEOUT_MS} ms (its one connection is busy`,
+      );
       const queued = fork('meta').execute('select 4 as v');
       await holder.commit();
       expect(await queued).toEqual([{ v: 4 }]);
