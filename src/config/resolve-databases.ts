@@ -171,23 +171,7 @@ function resolveOne(
     mergeOptions(common as Record<string, unknown>, parsed.options),
     explicit as Record<string, unknown>,
   );
-  const { lazy = false, acquireTimeout = DEFAULT_ACQUIRE_TIMEOUT_MS } = merged as ConnectionPolicy;
-  if (typeof lazy !== 'boolean')
-    throw new InvalidOptionsError(messages.optionWrongType(`${key}.lazy`, 'true or false', describe(lazy)), { key });
-  if (
-    typeof acquireTimeout !== 'number' ||
-    !Number.isFinite(acquireTimeout) ||
-    acquireTimeout <= 0 ||
-    acquireTimeout > MAX_TIMER_MS
-  ) {
-    const got = typeof acquireTimeout === 'number' ? String(acquireTimeout) : describe(acquireTimeout);
-    throw new InvalidOptionsError(
-      messages.optionWrongType(`${key}.acquireTimeout`, `a number of milliseconds from 1 to ${MAX_TIMER_MS}`, got),
-      { key },
-    );
-  }
-  delete merged.lazy;
-  delete merged.acquireTimeout;
+  const { lazy, acquireTimeout } = takeConnectionPolicy(key, merged);
   merged.contextName = key;
   merged.discovery = { warnWhenNoEntities: false, ...(merged.discovery as object | undefined) };
   if (readers.options.length > 0) merged.replicas = readers.options;
@@ -208,6 +192,28 @@ function resolveOne(
     acquireTimeout,
     options: merged,
   };
+}
+
+/** Removes our connection policy from the merged options (MikroORM has no such options) and checks it. */
+function takeConnectionPolicy(key: string, merged: Record<string, unknown>): Required<ConnectionPolicy> {
+  const { lazy = false, acquireTimeout = DEFAULT_ACQUIRE_TIMEOUT_MS } = merged as ConnectionPolicy;
+  delete merged.lazy;
+  delete merged.acquireTimeout;
+  if (typeof lazy !== 'boolean')
+    throw new InvalidOptionsError(messages.optionWrongType(`${key}.lazy`, 'true or false', describe(lazy)), { key });
+  if (
+    typeof acquireTimeout !== 'number' ||
+    !Number.isFinite(acquireTimeout) ||
+    acquireTimeout <= 0 ||
+    acquireTimeout > MAX_TIMER_MS
+  ) {
+    const got = typeof acquireTimeout === 'number' ? String(acquireTimeout) : describe(acquireTimeout);
+    throw new InvalidOptionsError(
+      messages.optionWrongType(`${key}.acquireTimeout`, `a number of milliseconds from 1 to ${MAX_TIMER_MS}`, got),
+      { key },
+    );
+  }
+  return { lazy, acquireTimeout };
 }
 
 function toDatabaseOptions(key: string, value: unknown): DatabaseOptions {
