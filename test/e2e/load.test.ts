@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DbService } from 'nestjs-multidb';
 import { startMariaDb, startPostgres, type ThrowawayServer } from 'nestjs-multidb/testing';
-import { accountConnections } from '../fixtures/accounting.js';
+import { accountConnections, expectBalanced } from '../fixtures/accounting.js';
 import { runSqlite } from '../fixtures/databases.js';
 import { runLoad, type Sample, sampleMix, summarize } from '../fixtures/load.js';
 import { startSampleApp } from '../fixtures/sample-app.js';
@@ -162,10 +162,7 @@ async function expectNoLeakedConnection(when: string): Promise<void> {
   for (const [key, server] of Object.entries(servers())) {
     const account = await accountConnections(db, key, server, databaseNames[key as 'default']);
     log(`connections ${when}: ${JSON.stringify(account)}`);
-    expect(account.pool.total).toBeLessThanOrEqual(POOL_MAX);
-    expect(account.pool).toEqual({ total: account.pool.total, idle: account.pool.total, waiting: 0 });
-    expect(account.server).toBe(account.pool.total);
-    expect(account.serverIdle).toBe(account.server);
+    expectBalanced(account, POOL_MAX);
   }
 }
 
