@@ -1,24 +1,11 @@
 import { EntitySchema } from '@mikro-orm/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type DbService,
-  InvalidOptionsError,
-  InvalidTenantKeyError,
-  inDatabase,
-  type MultiDbModuleOptions,
-} from 'nestjs-multidb';
-import { type Booted, boot, rejection } from '../fixtures/boot.js';
+import { InvalidOptionsError, InvalidTenantKeyError, inDatabase } from 'nestjs-multidb';
+import { boot, rejection } from '../fixtures/boot.js';
 import { createDatabase, runSql, serverUrl } from '../fixtures/databases.js';
 import { createProject, type TempProject } from '../fixtures/project.js';
+import { rowsOf, withTenantApp as withApp, writeRow as write } from '../fixtures/tenant-apps.js';
 
-const Row = inDatabase(
-  'tenant',
-  new EntitySchema({
-    name: 'Row',
-    tableName: 'rows',
-    properties: { id: { type: 'integer', primary: true }, owner: { type: 'string' } },
-  }),
-);
 const Shared = new EntitySchema({
   name: 'Shared',
   tableName: 'shared_rows',
@@ -27,22 +14,6 @@ const Shared = new EntitySchema({
 
 /** Keys that share their first `length - 1` characters: PostgreSQL would cut both to one name. */
 const key = (length: number, last: string) => `${'a'.repeat(length - 1)}${last}`;
-
-async function withApp(databases: MultiDbModuleOptions['databases'], fn: (db: DbService) => Promise<void>) {
-  const booted: Booted = await boot({ databases, entities: [Row, Shared] });
-  try {
-    await fn(booted.db);
-  } finally {
-    await booted.app.close();
-  }
-}
-const write = (db: DbService, tenant: string, id: number) =>
-  db.runForTenant(tenant, async () => {
-    await db.createAll('tenant');
-    db.em('tenant').create(Row, { id, owner: tenant });
-    await db.em('tenant').flush();
-  });
-const rowsOf = (db: DbService, tenant: string) => db.runForTenant(tenant, () => db.em('tenant').find(Row, {}));
 
 describe('PostgreSQL tenants whose keys would be cut to one name (#13)', () => {
   it('schema template: keys over 56 characters are refused; two 56-character keys alike but the last keep their rows apart', async () => {

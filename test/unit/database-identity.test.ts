@@ -181,3 +181,17 @@ describe('two configured keys on one database stop start-up, unless sharesDataba
     expect(maria.message).toContain("is 65 characters, over MySQL/MariaDB's limit of 64 characters for names");
   });
 });
+
+describe('swapDatabases onto one test database', () => {
+  it('needs sharesDatabaseWith like any two keys on one database', async () => {
+    const { applySwaps } = await import('nestjs-multidb/testing');
+    const app = { databases: { default: 'postgresql://app@prod/main', auth: 'mysql://app@prod/users' } };
+    const url = 'postgresql://test@localhost/test';
+    const plain = applySwaps(app, { default: url, auth: url });
+    expect((await rejection(toMikroOrmConfigs(plain))).message).toContain(
+      "Databases 'default' and 'auth' both point at",
+    );
+    const shared = applySwaps(app, { default: url, auth: { url, sharesDatabaseWith: 'default' } });
+    expect((await toMikroOrmConfigs(shared)).map((c) => c.dbName)).toEqual(['test', 'test']);
+  });
+});

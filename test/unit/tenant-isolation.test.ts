@@ -1,50 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { EntitySchema } from '@mikro-orm/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type DbService,
-  InvalidOptionsError,
-  InvalidTenantKeyError,
-  inDatabase,
-  type MultiDbModuleOptions,
-} from 'nestjs-multidb';
-import { type Booted, boot, rejection } from '../fixtures/boot.js';
+import { describe, expect, it } from 'vitest';
+import { InvalidOptionsError, InvalidTenantKeyError } from 'nestjs-multidb';
+import { boot, rejection } from '../fixtures/boot.js';
+import { rowsOf, withTenantApp as withApp, writeRow as write } from '../fixtures/tenant-apps.js';
 
-const Row = inDatabase(
-  'tenant',
-  new EntitySchema({
-    name: 'Row',
-    tableName: 'rows',
-    properties: { id: { type: 'integer', primary: true }, owner: { type: 'string' } },
-  }),
-);
-
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'multidb-isolation-'));
-});
-afterAll(() => rm(dir, { recursive: true, force: true }));
-
-/** Boots with `databases` (SQLite files under a folder of its own), runs `fn`, closes. */
-async function withApp(databases: MultiDbModuleOptions['databases'], fn: (db: DbService) => Promise<void>) {
-  const rootPath = await mkdtemp(join(dir, 'app-'));
-  const booted: Booted = await boot({ databases, entities: [Row], rootPath });
-  try {
-    await fn(booted.db);
-  } finally {
-    await booted.app.close();
-  }
-}
-/** Writes one row as `tenant` (creating the table first). */
-const write = (db: DbService, tenant: string, id: number) =>
-  db.runForTenant(tenant, async () => {
-    await db.createAll('tenant');
-    db.em('tenant').create(Row, { id, owner: tenant });
-    await db.em('tenant').flush();
-  });
-const rowsOf = (db: DbService, tenant: string) => db.runForTenant(tenant, () => db.em('tenant').find(Row, {}));
 const key = (length: number, last = 'z') => `${'k'.repeat(length - 1)}${last}`;
 
 describe("tenant keys against the engine's name limits (#13)", () => {
@@ -236,46 +194,6 @@ describe('{tenant} must select the database (#13)', () => {
         "its database is PostgreSQL database shop (schema a) on db:5432, which 'tenant:a' already uses",
       );
       expect((await rejection(db.attach('n'))).message).toContain("which 'tenant:m' already uses");
-    });
-  });
-});
-
-describe('tenant keys that differ only in case (#13): refused where case does not tell names apart', () => {
-  it('SQLite file and MySQL/MariaDB templates refuse upper-case keys; PostgreSQL keeps them apart', async () => {
-    const databases = {
-      default: 'sqlite://',
-      tenant: { url: 'sqlite:///tenants/{tenant}.db', tenants: {} },
-      maria: { url: 'mariadb://app@db/t_{tenant}', tenants: {} },
-      pg: { url: 'postgresql://app@db/t_{tenant}', tenants: {} },
-    };
-    await withApp(databases, async (db) => {
-      for (const template of ['tenant', 'maria']) {
-        const error = await rejection(db.attach('Acme', undefined, template));
-        expect(error).toBeInstanceOf(InvalidTenantKeyError);
-        expect(error.message).toContain(
-          `Tenant 'Acme' of '${template}' is not a valid tenant key here: it has upper-case letters`,
-        );
-        expect(error.message).toContain("'Acme' and 'acme' would share one database");
-        expect(error.message).toContain("Tenant keys are not lower-cased for you: use 'acme'");
-        await db.attach('acme', undefined, template);
-      }
-      await db.attach('Acme', undefined, 'pg');
-      await db.attach('acme', undefined, 'pg');
-      expect(db.listTenants('pg')).toEqual(['Acme', 'acme']);
-    });
-  });
-
-  it('a factory may map an upper-case key to a name of its own; names that differ only in case are one database', async () => {
-    const files: Record<string, string> = { Acme: 'sqlite:///c/customer-1.db', Globex: 'sqlite:///c/Customer-1.db' };
-    const databases = {
-      default: 'sqlite://',
-      tenant: { url: 'sqlite://', tenants: { database: (t: string) => files[t] } },
-    };
-    await withApp(databases, async (db) => {
-      await db.attach('Acme');
-      await write(db, 'Acme', 1);
-      expect((await rejection(db.attach('Globex'))).message).toContain("which 'tenant:Acme' already uses");
-      expect(await rowsOf(db, 'Acme')).toEqual([{ id: 1, owner: 'Acme' }]);
     });
   });
 });
