@@ -6,7 +6,8 @@ import { messages } from '../errors/messages.js';
 /**
  * Which database each configured key and attached tenant uses, over every template: a tenant is
  * refused when its database is one that another tenant (of any template) or a configured key
- * already uses, however it got there (URL pattern, `tenants.database`, `attach` override).
+ * already uses, however it got there (URL pattern, `tenants.database`, `attach` override). The
+ * same tenant of two templates may use one database: its data meets no other tenant's.
  */
 export class DatabaseClaims {
   /** Database identity → who uses it (`default`, `tenant:acme`). */
@@ -22,7 +23,7 @@ export class DatabaseClaims {
   /** Records a tenant's database (`config.key` is `<template>:<tenant>`); throws when someone else uses it. */
   claim(template: string, tenant: string, config: ResolvedDatabase): void {
     const identity = databaseIdentity(config);
-    const other = identity && [...(this.#owners.get(identity.id) ?? [])].find((owner) => owner !== config.key);
+    const other = identity && [...(this.#owners.get(identity.id) ?? [])].find((owner) => tenantOf(owner) !== tenant);
     if (identity && other !== undefined) {
       throw new InvalidOptionsError(messages.tenantDatabaseShared(template, tenant, other, identity.text), {
         key: template,
@@ -49,4 +50,10 @@ export class DatabaseClaims {
     owners.add(owner);
     this.#owners.set(id, owners);
   }
+}
+
+/** The tenant an owner (`<template>:<tenant>`) stands for; `undefined` for a configured key (no `:`). */
+function tenantOf(owner: string): string | undefined {
+  const colon = owner.indexOf(':');
+  return colon < 0 ? undefined : owner.slice(colon + 1);
 }

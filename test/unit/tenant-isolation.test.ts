@@ -157,7 +157,7 @@ describe('{tenant} must select the database (#13)', () => {
     });
   });
 
-  it('an attach override is compared after resolving the path, to tenants and configured keys of every template', async () => {
+  it('an attach override is compared after resolving the path, to other tenants of every template and configured keys', async () => {
     const databases = {
       default: 'sqlite:///main.db',
       tenant: { url: 'sqlite:///tenants/{tenant}.db', tenants: {} },
@@ -169,10 +169,12 @@ describe('{tenant} must select the database (#13)', () => {
       expect(spelled.message).toContain("which 'tenant:acme' already uses");
       const main = await rejection(db.attach('main', 'sqlite:///main.db', 'tenant'));
       expect(main.message).toContain("which 'default' already uses");
-      const other = await rejection(db.attach('acme', 'sqlite:///tenants/acme.db', 'archive'));
-      expect(other.message).toContain("Tenant 'acme' of 'archive' cannot be attached");
+      const other = await rejection(db.attach('globex', 'sqlite:///tenants/acme.db', 'archive'));
+      expect(other.message).toContain("Tenant 'globex' of 'archive' cannot be attached");
+      expect(other.message).toContain("which 'tenant:acme' already uses");
       await db.attach('acme', 'sqlite:///tenants/acme.db', 'tenant'); // re-attaching a tenant to its own database
-      await db.attach('acme', undefined, 'archive');
+      await db.attach('acme', 'sqlite:///tenants/acme.db', 'archive'); // the same tenant, another template
+      expect(db.listTenants('archive')).toEqual(['acme']);
     });
   });
 
