@@ -63,7 +63,7 @@ export class TenantRegistry {
     private readonly claims: DatabaseClaims = new DatabaseClaims(),
   ) {}
 
-  /** Records a tenant (validating its key and configuration, and that no one else uses its database); its ORM opens on first use. */
+  /** Records a tenant (checking its key, its configuration and that no one else uses its database); opens nothing. */
   async attach(tenant: string, database?: TenantDatabase): Promise<void> {
     this.#assertUsable(tenant);
     const config = await this.template.resolve(tenant, database);
