@@ -185,6 +185,15 @@ export class DbService implements OnModuleInit, OnApplicationShutdown {
     return this.#tenants.stats(template);
   }
 
+  /**
+   * The longest tenant key the template's URL pattern leaves room for: the engine's limit on the
+   * filled-in name (PostgreSQL 63 bytes, MySQL/MariaDB 64 characters, file names 255 bytes) less the
+   * rest of the name; never more than 63 (`TENANT_KEY_PATTERN`). `tenant_{tenant}` on PostgreSQL: 56.
+   */
+  maxTenantKeyLength(template?: string): number {
+    return this.#tenants.registry(template).template.maxKeyLength;
+  }
+
   /** Runs `fn` for one tenant, in a fresh request context: `em('<template>')` and repositories use its databases. */
   runForTenant<T>(tenant: string, fn: () => T | Promise<T>): Promise<T> {
     return this.#tenants.runFor(tenant, () => this.#contexts.run(fn));

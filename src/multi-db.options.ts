@@ -58,6 +58,14 @@ export interface DatabaseOptions extends Omit<MikroOrmOptions, 'replicas'>, Conn
    */
   entitiesOf?: string;
   /**
+   * Says that this key points at the same database as another configured key on purpose (another
+   * pool, user or entity set over the same tables): `reporting: { url, sharesDatabaseWith: 'default' }`.
+   * Without it, two keys on one database (the same SQLite file; the same host:port, database and
+   * PostgreSQL schema) stop start-up. Keys sharing with the same key may share with each other.
+   * @default undefined (a database of its own)
+   */
+  sharesDatabaseWith?: string;
+  /**
    * Makes this key a template for tenant databases attached at run time (`DbService.attach(tenant)`),
    * each with its own MikroORM and the template's entities (`__database__ = '<this key>'`).
    * No database is opened for the template itself.
@@ -89,7 +97,7 @@ export interface TenantTemplateOptions {
 }
 
 /** A tenant's database: its URL, or options merged over its template's. */
-export type TenantDatabase = string | (Partial<DatabaseOptions> & { tenants?: never });
+export type TenantDatabase = string | (Partial<DatabaseOptions> & { tenants?: never; sharesDatabaseWith?: never });
 
 /** Finds the tenant of an HTTP request (Express or Fastify raw request); `undefined` when it has none. */
 export type TenantResolver = (

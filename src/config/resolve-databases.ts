@@ -5,6 +5,7 @@ import type { ConnectionPolicy, DatabaseOptions, MikroOrmOptions, MultiDbModuleO
 import { TenantTemplate } from '../tenants/tenant-template.js';
 import { type DriverName, parseDatabaseUrl } from './database-url.js';
 import { entitiesOfOption, replicaOptions } from './database-extras.js';
+import { assertDatabasesApart } from './shared-databases.js';
 
 export const DEFAULT_KEY = 'default';
 export const DEFAULT_MIGRATIONS_DIRECTORY = 'migrations';
@@ -78,6 +79,7 @@ export function resolveOptions(options: MultiDbModuleOptions): ResolvedOptions {
       out.databases.push(resolve(key, value, entitiesOfOption(key, value, map), key));
     }
   }
+  assertDatabasesApart(out.databases, map);
   return out;
 }
 
@@ -164,7 +166,7 @@ function resolveOne(
   entityKey: string,
 ): ResolvedDatabase {
   const own = toDatabaseOptions(key, value);
-  const { url, replicas, entitiesOf: _, tenants: __, ...explicit } = own;
+  const { url, replicas, entitiesOf: _, tenants: __, sharesDatabaseWith: ___, ...explicit } = own;
   const parsed = parseDatabaseUrl(key, url, rootPath);
   const readers = replicaOptions(key, parsed.driver, replicas, rootPath);
   const merged = mergeOptions(

@@ -124,4 +124,37 @@ export const messages = {
     `Two-phase transaction ${id}: whether the commit decision was logged is unknown (${reason}); ${list(keys)} stay prepared. DbService.recoverTransactions() (also run at start-up) commits or rolls them back as the log says, once the coordinator database answers.`,
   recoveryFailed: (key: string, reason: string): string =>
     `Recovery of in-doubt two-phase transactions failed for database '${key}': ${reason}. Check that it is reachable, then call DbService.recoverTransactions() again.`,
+  // which database a configuration points at: names too long, tenants and keys that would share one
+  tenantKeyTooLong: (key: string, tenant: string, name: NameOverLimit, max: number): string =>
+    `Tenant '${tenant}' of '${key}' is not a valid tenant key here: its ${name.what} '${name.value}' is ${name.size} ${name.unit}, over ${name.rule} (${name.consequence}). With the URL pattern of '${key}', tenant keys can have at most ${max} characters (DbService.maxTenantKeyLength('${key}')): use a shorter tenant key, or give this tenant a shorter name through tenants.database / attach().`,
+  tenantKeyCase: (key: string, tenant: string, where: string): string =>
+    `Tenant '${tenant}' of '${key}' is not a valid tenant key here: it has upper-case letters and names ${where}, where case does not tell names apart on case-insensitive file systems (macOS, Windows) and MySQL/MariaDB servers with lower_case_table_names = 1 or 2, so '${tenant}' and '${tenant.toLowerCase()}' would share one database. Tenant keys are not lower-cased for you: use '${tenant.toLowerCase()}' (lower-case keys in tenants.list(), attach() and tenantResolver).`,
+  templateSelectsNothing: (driver: string): string =>
+    `{tenant} is not in the part of its url that selects the database, so every tenant would share one database: put it in ${
+      driver === 'sqlite'
+        ? "the file path ('sqlite:///data/tenants/{tenant}.db')"
+        : driver === 'postgresql'
+          ? "the database name ('postgresql://app:secret@db/tenant_{tenant}') or the schema ('postgresql://app:secret@db/app?schema=tenant_{tenant}')"
+          : "the database name ('mysql://app:secret@db/tenant_{tenant}')"
+    }, not in the host, user, password or another parameter (for a server per tenant, return its URL from tenants.database)`,
+  templateNameTooLong: (name: NameOverLimit): string =>
+    `its ${name.what} '${name.value}' leaves no room for a tenant key under ${name.rule}`,
+  databaseNameTooLong: (key: string, url: string, name: NameOverLimit): string =>
+    `Database '${key}' (${url}): its ${name.what} '${name.value}' is ${name.size} ${name.unit}, over ${name.rule} (${name.consequence}). Use a shorter name.`,
+  databasesShared: (first: string, second: string, where: string): string =>
+    `Databases '${first}' and '${second}' both point at ${where}, so they would read and write the same tables. Point '${second}' at a database of its own; if sharing is intended (another pool or entity set over the same tables), say so with sharesDatabaseWith: '${first}' on '${second}'.`,
+  sharesDatabaseWithInvalid: (key: string, target: string, keys: readonly string[]): string =>
+    `Database '${key}': sharesDatabaseWith '${target}' must name another configured database key (not itself, not a tenant template); configured keys: ${list(keys)}.`,
+  tenantDatabaseShared: (key: string, tenant: string, other: string, where: string): string =>
+    `Tenant '${tenant}' of '${key}' cannot be attached: its database is ${where}, which '${other}' already uses, and two tenants must never share a database. Give '${tenant}' a database of its own in tenants.database / attach() (or detach '${other}' first).`,
 } as const;
+
+/** The parts of an over-long name that messages show. */
+interface NameOverLimit {
+  what: string;
+  value: string;
+  size: number;
+  unit: string;
+  rule: string;
+  consequence: string;
+}

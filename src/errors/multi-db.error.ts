@@ -92,10 +92,13 @@ export class TenantError extends MultiDbError {
   }
 }
 
-/** A tenant key does not match the safe pattern (it ends up in file names and database names). */
+/**
+ * A tenant key does not match the safe pattern (it ends up in file names and database names), or the
+ * name it gives its database is too long for the engine, or differs from another only in case.
+ */
 export class InvalidTenantKeyError extends TenantError {
-  constructor(key: string, tenant: string) {
-    super(messages.invalidTenant(key, tenant), key, tenant);
+  constructor(key: string, tenant: string, message: string = messages.invalidTenant(key, tenant)) {
+    super(message, key, tenant);
   }
 }
 

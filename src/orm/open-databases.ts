@@ -4,6 +4,7 @@ import { type ResolvedDatabase, resolveOptions } from '../config/resolve-databas
 import { EntityRegistry } from '../entities/entity-registry.js';
 import { UnknownDatabaseError } from '../errors/multi-db.error.js';
 import type { EntityLike, MultiDbModuleOptions } from '../multi-db.options.js';
+import { DatabaseClaims } from '../tenants/tenant-claims.js';
 import { TenantDatabases } from '../tenants/tenant-databases.js';
 import type { TransactionsOptions } from '../transactions/transaction.options.js';
 import { closeAll, type Database, type StartOptions, startDatabases } from './start-databases.js';
@@ -53,6 +54,8 @@ export async function openDatabases(options: MultiDbModuleOptions, open: OpenOpt
     },
     (database) => closeAll([database], logger),
     options.tenantResolver,
+    // every configured key, opened or not (the CLI opens a few): a tenant may not use their databases
+    new DatabaseClaims(configs),
   );
   const databases = await startDatabases(selected, registry, open);
   try {

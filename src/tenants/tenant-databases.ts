@@ -6,6 +6,7 @@ import { InvalidOptionsError, NoTenantError, TenantClosedError, UnknownTenantErr
 import { messages } from '../errors/messages.js';
 import type { TenantDatabase, TenantResolver } from '../multi-db.options.js';
 import type { Database } from '../orm/start-databases.js';
+import { DatabaseClaims } from './tenant-claims.js';
 import { type TenantLease, TenantRegistry, type TenantStats } from './tenant-registry.js';
 import type { TenantTemplate } from './tenant-template.js';
 
@@ -31,8 +32,9 @@ export class TenantDatabases {
     open: (config: ResolvedDatabase) => Promise<Database>,
     close: (database: Database) => Promise<void>,
     readonly resolver?: TenantResolver,
+    claims: DatabaseClaims = new DatabaseClaims(),
   ) {
-    this.#registries = new Map(templates.map((t) => [t.key, new TenantRegistry(t, open, close)]));
+    this.#registries = new Map(templates.map((t) => [t.key, new TenantRegistry(t, open, close, claims)]));
   }
 
   /** The template keys. */

@@ -2,6 +2,7 @@ import type { ResolvedDatabase } from '../config/resolve-databases.js';
 import { TenantClosedError, UnknownTenantError } from '../errors/multi-db.error.js';
 import type { TenantDatabase } from '../multi-db.options.js';
 import type { Database } from '../orm/start-databases.js';
+import { DatabaseClaims } from './tenant-claims.js';
 import type { TenantTemplate } from './tenant-template.js';
 
 /** A tenant database in use: released when the request (or `runForTenant`) ends. */
@@ -59,18 +60,22 @@ export class TenantRegistry {
     readonly template: TenantTemplate,
     private readonly open: Opener,
     private readonly closeOne: Closer,
+    private readonly claims: DatabaseClaims = new DatabaseClaims(),
   ) {}
 
-  /** Records a tenant (validating its key and configuration); its ORM opens on first use. */
+  /** Records a tenant (checking its key, its configuration and that no one else uses its database); opens nothing. */
   async attach(tenant: string, database?: TenantDatabase): Promise<void> {
     this.#assertUsable(tenant);
-    this.#attached.set(tenant, await this.template.resolve(tenant, database));
+    const config = await this.template.resolve(tenant, database);
+    this.claims.claim(this.template.key, tenant, config);
+    this.#attached.set(tenant, config);
   }
 
   /** Forgets a tenant; its ORM is closed once no request uses it any more. */
   async detach(tenant: string): Promise<void> {
     this.template.assertTenant(tenant);
     this.#attached.delete(tenant);
+    this.claims.release(`${this.template.key}:${tenant}`);
     const slot = this.#slots.get(tenant);
     if (!slot) return;
     if (slot.refs > 0) await new Promise<void>((resolve) => (slot.detached = resolve));

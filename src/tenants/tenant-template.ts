@@ -1,3 +1,5 @@
+import { databaseIdentity, foldsCase } from '../config/database-identity.js';
+import { maxKeyLength, overLimit } from '../config/identifier-limits.js';
 import type { ResolvedDatabase } from '../config/resolve-databases.js';
 import { InvalidOptionsError, InvalidTenantKeyError } from '../errors/multi-db.error.js';
 import { messages } from '../errors/messages.js';
@@ -5,6 +7,8 @@ import type { DatabaseOptions, TenantDatabase, TenantTemplateOptions } from '../
 
 /** Letters, digits, `_` and `-`: a tenant key ends up in file paths and database names. */
 export const TENANT_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+/** The longest key `TENANT_KEY_PATTERN` allows; a template's URL pattern may allow fewer. */
+export const MAX_TENANT_KEY_LENGTH = 63;
 /** Replaced by the tenant key in a template's URL. */
 export const TENANT_PLACEHOLDER = '{tenant}';
 export const DEFAULT_MAX_OPEN = 100;
@@ -18,6 +22,11 @@ type ResolveTenant = (tenant: string, options: DatabaseOptions) => ResolvedDatab
 export class TenantTemplate {
   readonly maxOpen: number;
   readonly list: (() => string[] | Promise<string[]>) | undefined;
+  /**
+   * The longest tenant key whose database name (or file path) the URL pattern leaves room for:
+   * `tenant_{tenant}` on PostgreSQL (63 bytes) allows 56; never more than 63.
+   */
+  readonly maxKeyLength: number;
   readonly #database: TenantTemplateOptions['database'];
   readonly #base: DatabaseOptions;
 
@@ -42,6 +51,9 @@ export class TenantTemplate {
     if (database !== undefined && typeof database !== 'function') throw fail("'tenants.database' must be a function");
     if (list !== undefined && typeof list !== 'function') throw fail("'tenants.list' must be a function");
     if (options.entitiesOf !== undefined) throw fail("a template cannot take 'entitiesOf'");
+    if (options.sharesDatabaseWith !== undefined) {
+      throw fail("a template cannot take 'sharesDatabaseWith': its tenants never share a database");
+    }
     // in-memory SQLite gives every tenant a database of its own anyway (swapDatabases(…, 'sqlite') in tests)
     const inMemory = /^sqlite(\+[^:]*)?:\/\/(\/:memory:)?$/i.test(base.url.trim());
     if (database === undefined && !inMemory && !base.url.includes(TENANT_PLACEHOLDER)) {
@@ -51,7 +63,15 @@ export class TenantTemplate {
     this.list = list;
     this.#database = database;
     this.#base = base;
-    this.#merge('tenant', undefined); // a broken URL pattern fails at start-up, not at the first tenant
+    // a broken URL pattern fails at start-up, not at the first tenant
+    const sample = (tenant: string) => this.#merge(tenant, undefined);
+    if (base.url.includes(TENANT_PLACEHOLDER)) {
+      const [a, b] = [databaseIdentity(sample('a')), databaseIdentity(sample('b'))];
+      if (a && b && a.place === b.place) throw fail(messages.templateSelectsNothing(a.engine));
+    }
+    const { max, limiting } = maxKeyLength(sample, MAX_TENANT_KEY_LENGTH);
+    if (max < 1 && limiting) throw fail(messages.templateNameTooLong(limiting));
+    this.maxKeyLength = max;
   }
 
   /** Refuses a tenant key outside the safe pattern. */
@@ -64,7 +84,27 @@ export class TenantTemplate {
   /** One tenant's database: the template's options, its factory's result, then `override`, merged in that order. */
   async resolve(tenant: string, override?: TenantDatabase): Promise<ResolvedDatabase> {
     this.assertTenant(tenant);
-    return this.#merge(tenant, override ?? (await this.#database?.(tenant)));
+    const config = this.#merge(tenant, override ?? (await this.#database?.(tenant)));
+    this.#assertNames(tenant, config);
+    return config;
+  }
+
+  /** The names a tenant gives its database must fit the engine and never meet another tenant's by case. */
+  #assertNames(tenant: string, config: ResolvedDatabase): void {
+    const name = overLimit(config);
+    if (name) {
+      throw new InvalidTenantKeyError(
+        this.key,
+        tenant,
+        messages.tenantKeyTooLong(this.key, tenant, name, this.maxKeyLength),
+      );
+    }
+    const identity = databaseIdentity(config);
+    if (!identity || !foldsCase(identity.engine) || tenant === tenant.toLowerCase()) return;
+    // only where the key ends up in the name: a factory may map 'Acme' to a database named otherwise
+    if ([identity.database, identity.schema ?? ''].some((n) => n.includes(tenant))) {
+      throw new InvalidTenantKeyError(this.key, tenant, messages.tenantKeyCase(this.key, tenant, identity.text));
+    }
   }
 
   #merge(tenant: string, own: TenantDatabase | undefined): ResolvedDatabase {
