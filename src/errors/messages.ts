@@ -124,4 +124,10 @@ export const messages = {
     `Two-phase transaction ${id}: whether the commit decision was logged is unknown (${reason}); ${list(keys)} stay prepared. DbService.recoverTransactions() (also run at start-up) commits or rolls them back as the log says, once the coordinator database answers.`,
   recoveryFailed: (key: string, reason: string): string =>
     `Recovery of in-doubt two-phase transactions failed for database '${key}': ${reason}. Check that it is reachable, then call DbService.recoverTransactions() again.`,
+  tenantBusy: (key: string, tenant: string, maxOpen: number, ms: number): string =>
+    `Tenant '${tenant}' of '${key}' waited ${ms} ms for a free place among the template's 'tenants.maxOpen' (${maxOpen}) open tenant databases, and every one stayed in use by a running request or runForTenant. Raise 'tenants.maxOpen' (keeping the servers' connection limits in mind), shorten the handlers that hold a tenant database (long polls, SSE, slow transactions: release it before waiting), or raise 'tenants.slotTimeout'.`,
+  tenantReleased: (key: string, tenant: string): string =>
+    `Tenant '${tenant}' of '${key}' was used after the work that selected it ended (its HTTP response closed — the client may have gone away — or its runForTenant function returned), so its database is no longer held for it. Await every use inside the request or the runForTenant function; for work that outlives it, call db.runForTenant('${tenant}', fn) there.`,
+  tenantUnreachable: (key: string, url: string, reason: string): string =>
+    `Database '${key}' (${url}) could not be reached: ${reason}. Check that the tenant's server is running and its URL is right; the next use tries again.`,
 } as const;

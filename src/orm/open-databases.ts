@@ -5,6 +5,7 @@ import { EntityRegistry } from '../entities/entity-registry.js';
 import { UnknownDatabaseError } from '../errors/multi-db.error.js';
 import type { EntityLike, MultiDbModuleOptions } from '../multi-db.options.js';
 import { TenantDatabases } from '../tenants/tenant-databases.js';
+import { prepareTenantOrm } from '../tenants/tenant-orm.js';
 import type { TransactionsOptions } from '../transactions/transaction.options.js';
 import { closeAll, type Database, type StartOptions, startDatabases } from './start-databases.js';
 
@@ -46,11 +47,8 @@ export async function openDatabases(options: MultiDbModuleOptions, open: OpenOpt
   };
   const tenants = new TenantDatabases(
     templates,
-    async (config) => {
-      const options = { ...config.options, driver: config.options.driver ?? (await driverOf(config)) };
-      const started = await startDatabases([{ ...config, options }], registry, { ...open, logger: quiet });
-      return started[0] as Database;
-    },
+    // prepared when attached, created on first use, connected on first query (tenants/tenant-orm.ts)
+    async (config) => prepareTenantOrm(config, registry, config.options.driver ?? (await driverOf(config)), quiet),
     (database) => closeAll([database], logger),
     options.tenantResolver,
   );

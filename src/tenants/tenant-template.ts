@@ -8,6 +8,12 @@ export const TENANT_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 /** Replaced by the tenant key in a template's URL. */
 export const TENANT_PLACEHOLDER = '{tenant}';
 export const DEFAULT_MAX_OPEN = 100;
+/** setTimeout's largest delay. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function isTimeout(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 1 && value <= MAX_TIMER_MS;
+}
 
 type ResolveTenant = (tenant: string, options: DatabaseOptions) => ResolvedDatabase;
 
@@ -17,6 +23,8 @@ type ResolveTenant = (tenant: string, options: DatabaseOptions) => ResolvedDatab
  */
 export class TenantTemplate {
   readonly maxOpen: number;
+  /** Milliseconds a tenant waits for a free place among the `maxOpen` before a TenantBusyError. */
+  readonly slotTimeout: number;
   readonly list: (() => string[] | Promise<string[]>) | undefined;
   readonly #database: TenantTemplateOptions['database'];
   readonly #base: DatabaseOptions;
@@ -37,8 +45,11 @@ export class TenantTemplate {
     if (typeof tenants !== 'object' || tenants === null || Array.isArray(tenants)) {
       throw fail("'tenants' must be an object of tenant options");
     }
-    const { maxOpen = DEFAULT_MAX_OPEN, database, list } = tenants;
+    const { maxOpen = DEFAULT_MAX_OPEN, database, list, slotTimeout } = tenants;
     if (!Number.isInteger(maxOpen) || maxOpen < 1) throw fail("'tenants.maxOpen' must be a positive integer");
+    if (slotTimeout !== undefined && !isTimeout(slotTimeout)) {
+      throw fail(`'tenants.slotTimeout' must be a number of milliseconds from 1 to ${MAX_TIMER_MS}`);
+    }
     if (database !== undefined && typeof database !== 'function') throw fail("'tenants.database' must be a function");
     if (list !== undefined && typeof list !== 'function') throw fail("'tenants.list' must be a function");
     if (options.entitiesOf !== undefined) throw fail("a template cannot take 'entitiesOf'");
@@ -51,7 +62,9 @@ export class TenantTemplate {
     this.list = list;
     this.#database = database;
     this.#base = base;
-    this.#merge('tenant', undefined); // a broken URL pattern fails at start-up, not at the first tenant
+    // a broken URL pattern fails at start-up, not at the first tenant
+    const probe = this.#merge('tenant', undefined);
+    this.slotTimeout = slotTimeout ?? probe.acquireTimeout;
   }
 
   /** Refuses a tenant key outside the safe pattern. */
