@@ -112,7 +112,9 @@ describe('tenant slots over PostgreSQL tenant databases (maxOpen 1)', () => {
     const p0 = await hold('p0');
     expect(await sessions('p0')).toBeGreaterThan(0);
     const { ms, error } = await within(query('p1'), SLOT_TIMEOUT + 5_000, 'tenant p1 waiting for a slot');
-    console.info(`[pg slots] p1 busy after ${ms} ms (slotTimeout ${SLOT_TIMEOUT}); p1 sessions ${await sessions('p1')}`);
+    console.info(
+      `[pg slots] p1 busy after ${ms} ms (slotTimeout ${SLOT_TIMEOUT}); p1 sessions ${await sessions('p1')}`,
+    );
     expect(error).toBeInstanceOf(TenantBusyError);
     expect(error?.message).toContain("Tenant 'p1' of 'tenant'");
     expect(ms).toBeGreaterThanOrEqual(SLOT_TIMEOUT - 10);
