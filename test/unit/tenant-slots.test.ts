@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { SqlEntityManager } from '@mikro-orm/sql';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   InvalidOptionsError,
@@ -96,6 +97,32 @@ describe('bounded waits for a tenant slot (runForTenant, maxOpen 2)', () => {
     expect(ms).toBeGreaterThanOrEqual(390); // it did wait for a place first
     // it never opened: no ORM, no file
     expect(booted.db.tenantStats()).toMatchObject({ open: 2, inUse: 2, opened });
+    expect(existsSync(join(dir, 'c.db'))).toBe(false);
+  });
+
+  it('every way of using a busy tenant ends in TenantBusyError: repository, flush, transaction, query builder, schema', async () => {
+    await holdBoth();
+    const { db } = booted;
+    const ways: Record<string, () => Promise<unknown>> = {
+      'repository find': () => db.getRepository(Item).findAll(),
+      flush: async () => {
+        db.em('tenant').create(Item, { id: 1 });
+        await db.em('tenant').flush();
+      },
+      transactional: () => db.em('tenant').transactional((em) => em.count(Item)),
+      'query builder': () => (db.em('tenant') as SqlEntityManager).createQueryBuilder(Item).getResultList(),
+      createAll: () => db.createAll('tenant'),
+      // synchronous: it cannot wait, it fails at once
+      getKysely: async () =>
+        (db.em('tenant') as SqlEntityManager)
+          .getKysely()
+          .selectFrom('items' as never)
+          .execute(),
+    };
+    for (const [way, use] of Object.entries(ways)) {
+      const error = await within(rejection(db.runForTenant('c', use)), 5_000, way);
+      expect(error, way).toBeInstanceOf(TenantBusyError);
+    }
     expect(existsSync(join(dir, 'c.db'))).toBe(false);
   });
 
