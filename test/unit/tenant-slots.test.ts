@@ -10,6 +10,7 @@ import {
   type MultiDbModuleOptions,
   TenantBusyError,
   TenantError,
+  TenantReleasedError,
 } from 'nestjs-multidb';
 import { type Booted, boot, rejection } from '../fixtures/boot.js';
 import { Item, within } from '../fixtures/tenant-app.js';
@@ -199,6 +200,28 @@ describe('slotTimeout defaults to the template acquireTimeout', () => {
     const error = await rejection(boot(options('/tmp', { tenants: { slotTimeout } })));
     expect(error).toBeInstanceOf(InvalidOptionsError);
     expect(error.message).toContain("Tenant template 'tenant': 'tenants.slotTimeout' must be");
+  });
+});
+
+describe('a tenant database kept past its runForTenant', () => {
+  it('fails with TenantReleasedError once it was closed to make room, instead of reopening past maxOpen', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'multidb-slots-unit-'));
+    const booted = await boot(options(dir, { tenants: { maxOpen: 1 } }));
+    const { db } = booted;
+    try {
+      const kept = await db.runForTenant('a', async () => {
+        await db.em('tenant').getConnection().execute('select 1');
+        return db.em('tenant');
+      });
+      await db.runForTenant('b', () => db.em('tenant').getConnection().execute('select 1')); // a is closed for b
+      const error = await rejection(kept.getConnection().execute('select 1'));
+      expect(error).toBeInstanceOf(TenantReleasedError);
+      expect(error.message).toContain("Tenant 'a' of 'tenant' was used after the work that selected it ended");
+      expect(db.tenantStats()).toMatchObject({ open: 1, peakOpen: 1, opened: 2, closed: 1 });
+    } finally {
+      await booted.app.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
