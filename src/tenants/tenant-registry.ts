@@ -16,16 +16,22 @@ export interface TenantLease {
   release(): void;
 }
 
-/** How many tenant ORMs a template has, now and at most. */
+/** How many tenant databases a template has open, now and at most. */
 export interface TenantStats {
+  /** Tenants attached (known), open or not. */
   attached: number;
-  /** ORMs that exist now: opening, open or closing. */
+  /**
+   * Tenant databases holding one of the `maxOpen` places now: their pool opening, open or closing.
+   * A tenant selected by a request that has not queried its database yet holds none.
+   */
   open: number;
-  /** Open ORMs some request is using. */
+  /** Open tenant databases some request or runForTenant is using. */
   inUse: number;
-  /** The most ORMs that existed at once (never above `maxOpen`). */
+  /** The most places held at once (never above `maxOpen`). */
   peakOpen: number;
+  /** Tenant databases opened so far (a tenant reopened after being closed counts again). */
   opened: number;
+  /** Tenant databases closed so far (to make room, detached, or at shutdown). */
   closed: number;
 }
 
