@@ -34,6 +34,7 @@ export {
 export { toMikroOrmConfigs } from './migrations/mikro-orm-config.js';
 export { MultiDbMiddleware } from './context/multi-db.middleware.js';
 export { DatabaseUnavailableFilter, databaseKeyOfError } from './errors/database-unavailable.filter.js';
+export type { DatabaseUnavailableFilterOptions } from './errors/database-unavailable.filter.js';
 export {
   getEntityManagerToken,
   getOrmToken,
@@ -70,3 +71,4 @@ export {
   NoTenantError,
   TenantClosedError,
 } from './errors/multi-db.error.js';
+export { TenantBusyError, TenantReleasedError } from './errors/multi-db.error.js';

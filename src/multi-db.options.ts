@@ -83,6 +83,13 @@ export interface TenantTemplateOptions {
    */
   maxOpen?: number;
   /**
+   * Milliseconds a tenant waits for a place among the `maxOpen` open tenant databases when every
+   * one is in use, before its use fails with a `TenantBusyError` (HTTP 503 through
+   * `DatabaseUnavailableFilter`). A place released within that time goes to the longest waiter.
+   * @default the template's `acquireTimeout` (10000 unless set on the template or in `common`)
+   */
+  slotTimeout?: number;
+  /**
    * The tenant's database, when the URL pattern is not enough: a URL or options (merged over the
    * template's), or `undefined` for the pattern. `DbService.attach(tenant, urlOrOptions)` wins over it.
    * @default undefined (the template's `url` with `{tenant}` replaced)
@@ -165,7 +172,8 @@ export interface MultiDbModuleOptions {
   /**
    * Finds the current request's tenant (from a header, a sub-domain, a JWT claim…), so that
    * `em('<template>')`, `@InjectRepository(TenantEntity)` and `getRepository` use that tenant's
-   * database. The tenant's ORM is opened (or reused) before the request runs.
+   * database. The tenant's database is opened (or reused) when the request first uses it, and held
+   * until the response closes; a request that never uses it opens nothing.
    * @default undefined (no tenant per request; use `DbService.runForTenant`)
    */
   tenantResolver?: TenantResolver;

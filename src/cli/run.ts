@@ -6,6 +6,7 @@ import { forEachKey } from '../migrations/per-key.js';
 import { messages } from '../errors/messages.js';
 import { resolveOptions } from '../config/resolve-databases.js';
 import { openDatabases } from '../orm/open-databases.js';
+import type { TenantDatabases } from '../tenants/tenant-databases.js';
 import { COMMANDS, type CommandSpec, type KeyResult } from './commands.js';
 import { DEFAULT_CONFIG_FILES, loadConfig } from './config-loader.js';
 import { formatLines, formatSummary, type KeyLine, type OutputStream, Progress } from './output.js';
@@ -68,6 +69,21 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 }
 
+/**
+ * How many databases to work on at once. A tenant being migrated holds one of its template's
+ * `maxOpen` places, so more tenants than that at once would only queue for a place (and fail with
+ * TenantBusyError after `slotTimeout` behind a long migration): never more than the smallest maxOpen.
+ */
+function concurrencyOf(
+  wanted: number | undefined,
+  tenants: readonly { template: string }[],
+  templates: TenantDatabases,
+): number | undefined {
+  if (tenants.length === 0) return wanted;
+  const places = tenants.map((t) => templates.registry(t.template).template.maxOpen);
+  return Math.min(wanted ?? DEFAULT_TENANT_CONCURRENCY, ...places);
+}
+
 async function execute(name: string, spec: CommandSpec, values: Record<string, unknown>, io: CliIo): Promise<number> {
   const requested = (values.db as string[] | undefined) ?? [];
   if (spec.db === 'one' && requested.length !== 1) {
@@ -103,7 +119,7 @@ async function execute(name: string, spec: CommandSpec, values: Record<string, u
     const byName = new Map(targets.map((t) => [t.name, t]));
     const ctx = { db, migrations: new MigrationService(db), flags: values };
     const progress = new Progress(io.stderr, targets.length, name);
-    const limit = concurrency ?? (selection.tenants.length > 0 ? DEFAULT_TENANT_CONCURRENCY : undefined);
+    const limit = concurrencyOf(concurrency, selection.tenants, started.tenants);
     let outcomes: KeyOutcome<KeyResult>[];
     try {
       const runOne = async (target: string) => {
@@ -178,7 +194,7 @@ ${rows.join('\n')}
 Options:
   --db <key>       a database key; repeat for several; all databases when absent.
                    Tenants: --db '<template>:*' (every known tenant) or --db <template>:<tenant>
-  --concurrency <n>  databases worked on at once (default: all configured keys, ${DEFAULT_TENANT_CONCURRENCY} with tenants)
+  --concurrency <n>  databases worked on at once (default: all configured keys, ${DEFAULT_TENANT_CONCURRENCY} with tenants, at most tenants.maxOpen)
   --config <file>  the module options (default: ${DEFAULT_CONFIG_FILES.join(', ')})
   --json           machine-readable output
   --help           this help, or a command's (${BIN} <command> --help)

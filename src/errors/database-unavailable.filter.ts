@@ -6,6 +6,7 @@ import {
   InvalidTenantKeyError,
   MultiDbError,
   NoTenantError,
+  TenantBusyError,
   TenantError,
   UnknownTenantError,
 } from './multi-db.error.js';
@@ -22,12 +23,7 @@ const CONNECTION_METHODS = ['connect', 'execute', 'begin', 'commit', 'rollback',
  * reported for the database it belongs to (MikroORM's errors do not say which ORM they came from).
  */
 export function tagErrorsWithKey(orm: MikroORM, key: string): void {
-  const tag = (error: unknown): unknown => {
-    if (typeof error === 'object' && error !== null && !(DATABASE_KEY in error)) {
-      Object.defineProperty(error, DATABASE_KEY, { value: key, enumerable: false });
-    }
-    return error;
-  };
+  const tag = (error: unknown): unknown => tagError(error, key);
   for (const target of connectionsOf(orm)) {
     for (const name of CONNECTION_METHODS) {
       const original = target[name];
@@ -49,6 +45,14 @@ export function tagErrorsWithKey(orm: MikroORM, key: string): void {
     tag(error instanceof MultiDbError ? error : convert(error)) as ReturnType<typeof convert>;
 }
 
+/** Marks an error with the key of the database it came from (the first mark stays). */
+export function tagError<E>(error: E, key: string): E {
+  if (typeof error === 'object' && error !== null && !(DATABASE_KEY in error)) {
+    Object.defineProperty(error, DATABASE_KEY, { value: key, enumerable: false });
+  }
+  return error;
+}
+
 /** The key of the database an error came from, when it is a database's error. */
 export function databaseKeyOfError(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null
@@ -56,42 +60,75 @@ export function databaseKeyOfError(error: unknown): string | undefined {
     : undefined;
 }
 
-/** What a tenant error means to an HTTP client: status, and a message without server-side advice. */
-function tenantReply(error: TenantError): { status: HttpStatus; error: string; message: string } {
-  const tenant = `'${error.tenant ?? ''}'`;
-  if (error instanceof UnknownTenantError)
-    return { status: HttpStatus.NOT_FOUND, error: 'Not Found', message: `Tenant ${tenant} does not exist.` };
+/** How `DatabaseUnavailableFilter` answers requests whose tenant cannot be used. */
+export interface DatabaseUnavailableFilterOptions {
+  /**
+   * `'uniform'`: an unknown tenant and an invalid tenant key get the same answer (404, same body),
+   * so that a client cannot probe which tenants exist or what keys look like. `'distinct'`: 404 for
+   * an unknown tenant, 400 for an invalid key. The tenant key is never echoed in either.
+   * @default 'uniform'
+   */
+  tenantErrors?: 'uniform' | 'distinct';
+}
+
+type Reply = { status: HttpStatus; error: string; message: string };
+const NOT_FOUND: Reply = { status: HttpStatus.NOT_FOUND, error: 'Not Found', message: 'Unknown tenant.' };
+const unavailable = (message: string): Reply => ({
+  status: HttpStatus.SERVICE_UNAVAILABLE,
+  error: 'Service Unavailable',
+  message,
+});
+
+/** What a tenant error means to an HTTP client: status and a message naming no tenant and giving no server-side advice. */
+function tenantReply(error: TenantError, options: DatabaseUnavailableFilterOptions): Reply {
+  if (error instanceof UnknownTenantError) return NOT_FOUND;
   if (error instanceof InvalidTenantKeyError)
-    return { status: HttpStatus.BAD_REQUEST, error: 'Bad Request', message: `Tenant ${tenant} is not a valid tenant.` };
+    return options.tenantErrors === 'distinct'
+      ? { status: HttpStatus.BAD_REQUEST, error: 'Bad Request', message: 'Invalid tenant key.' }
+      : NOT_FOUND;
   if (error instanceof NoTenantError)
     return { status: HttpStatus.BAD_REQUEST, error: 'Bad Request', message: 'This request needs a tenant.' };
-  return {
-    status: HttpStatus.SERVICE_UNAVAILABLE,
-    error: 'Service Unavailable',
-    message: `Tenant ${tenant} is unavailable right now; retry later.`,
-  };
+  if (error instanceof TenantBusyError) return unavailable('Every tenant database is busy right now; retry later.');
+  return unavailable('This tenant is unavailable right now; retry later.');
 }
 
 /**
  * Answers HTTP 503 naming the database when a request fails because its database cannot be
  * reached, instead of a 500; every other error goes to Nest's usual handling. The other databases'
  * requests are unaffected, and the pool reconnects by itself when the server is back. A tenant
- * that cannot be used gets 404 (unknown), 400 (invalid key, or no tenant where one is needed) or
- * 503 (its database is closing), naming the template key and the tenant.
+ * that cannot be used gets 404 (unknown tenant or invalid key alike, see
+ * `DatabaseUnavailableFilterOptions`), 400 (no tenant where one is needed) or 503 (every tenant
+ * database busy for `tenants.slotTimeout`, or its database closing), naming the template key but
+ * never the tenant key the client sent.
  *
  * @example app.useGlobalFilters(new DatabaseUnavailableFilter(app.get(HttpAdapterHost).httpAdapter));
  * // or as a provider: { provide: APP_FILTER, useClass: DatabaseUnavailableFilter }
+ * // with options: { provide: APP_FILTER, useClass: DatabaseUnavailableFilter.withOptions({ tenantErrors: 'distinct' }) }
  */
 @Catch()
 export class DatabaseUnavailableFilter extends BaseExceptionFilter {
+  /** How tenant errors are answered; set through `withOptions`. */
+  protected readonly options: DatabaseUnavailableFilterOptions = {};
+
+  /** This filter with options: a subclass for `useClass` (Nest creates it) or `new` (with the HTTP adapter). */
+  static withOptions(options: DatabaseUnavailableFilterOptions): typeof DatabaseUnavailableFilter {
+    const chosen = { ...options };
+    // the same name in logs and stack traces as the filter it configures
+    const configured = {
+      DatabaseUnavailableFilter: class extends DatabaseUnavailableFilter {
+        protected override readonly options = chosen;
+      },
+    };
+    return configured.DatabaseUnavailableFilter; // @Catch() is inherited
+  }
+
   override catch(exception: unknown, host: ArgumentsHost): void {
     const key = databaseKeyOfError(exception);
     if (host.getType() !== 'http') {
       super.catch(exception, host);
     } else if (exception instanceof TenantError) {
-      const { status, ...reply } = tenantReply(exception);
-      const tenant = exception.tenant === undefined ? {} : { tenant: exception.tenant };
-      this.#reply(host, status, { statusCode: status, ...reply, database: exception.key, ...tenant });
+      const { status, ...reply } = tenantReply(exception, this.options);
+      this.#reply(host, status, { statusCode: status, ...reply, database: exception.key });
     } else if (key === undefined || !isUnavailable(exception)) {
       super.catch(exception, host);
     } else {
@@ -106,7 +143,7 @@ export class DatabaseUnavailableFilter extends BaseExceptionFilter {
 
   #reply(host: ArgumentsHost, status: HttpStatus, body: object): void {
     const response = host.switchToHttp().getResponse();
-    const adapter = this.httpAdapterHost?.httpAdapter;
+    const adapter = this.applicationRef ?? this.httpAdapterHost?.httpAdapter;
     if (adapter) adapter.reply(response, body, status);
     else response.status(status).json(body);
   }

@@ -147,6 +147,12 @@ export const messages = {
     `Database '${key}': sharesDatabaseWith '${target}' must name another configured database key (not itself, not a tenant template); configured keys: ${list(keys)}.`,
   tenantDatabaseShared: (key: string, tenant: string, other: string, where: string): string =>
     `Tenant '${tenant}' of '${key}' cannot be attached: its database is ${where}, which '${other}' already uses, and two tenants must never share a database. Give '${tenant}' a database of its own in tenants.database / attach() (or detach '${other}' first).`,
+  tenantBusy: (key: string, tenant: string, maxOpen: number, ms: number): string =>
+    `Tenant '${tenant}' of '${key}' ${ms === 0 ? 'could not wait (a synchronous first use, such as em.getKysely() before any query)' : `waited ${ms} ms`} for a free place among the template's 'tenants.maxOpen' (${maxOpen}) open tenant databases, and every one stayed in use by a running request or runForTenant. Raise 'tenants.maxOpen' (keeping the servers' connection limits in mind), shorten the handlers that hold a tenant database (long polls, SSE, slow transactions: release it before waiting), or raise 'tenants.slotTimeout'.`,
+  tenantReleased: (key: string, tenant: string): string =>
+    `Tenant '${tenant}' of '${key}' was used after the work that selected it ended (its HTTP response closed — the client may have gone away — or its runForTenant function returned), so its database is no longer held for it. Await every use inside the request or the runForTenant function; for work that outlives it, call db.runForTenant('${tenant}', fn) there.`,
+  tenantUnreachable: (key: string, url: string, reason: string): string =>
+    `Database '${key}' (${url}) could not be reached: ${reason}. Check that the tenant's server is running and its URL is right; the next use tries again.`,
 } as const;
 
 /** The parts of an over-long name that messages show. */

@@ -123,6 +123,28 @@ export class TenantClosedError extends TenantError {
   }
 }
 
+/**
+ * Every one of a template's `tenants.maxOpen` tenant databases stayed in use for the whole
+ * `tenants.slotTimeout` while another tenant waited to open (HTTP 503 through DatabaseUnavailableFilter).
+ */
+export class TenantBusyError extends TenantError {
+  constructor(
+    key: string,
+    tenant: string,
+    readonly maxOpen: number,
+    readonly timeoutMs: number,
+  ) {
+    super(messages.tenantBusy(key, tenant, maxOpen, timeoutMs), key, tenant);
+  }
+}
+
+/** A tenant database was used after the request or runForTenant call that selected its tenant ended. */
+export class TenantReleasedError extends TenantError {
+  constructor(key: string, tenant: string) {
+    super(messages.tenantReleased(key, tenant), key, tenant);
+  }
+}
+
 /** The outcome of one database in an operation over several. */
 export type KeyOutcome<T> =
   | { key: string; ok: true; value: T; ms: number }

@@ -6,6 +6,7 @@ import { UnknownDatabaseError } from '../errors/multi-db.error.js';
 import type { EntityLike, MultiDbModuleOptions } from '../multi-db.options.js';
 import { DatabaseClaims } from '../tenants/tenant-claims.js';
 import { TenantDatabases } from '../tenants/tenant-databases.js';
+import { prepareTenantOrm } from '../tenants/tenant-orm.js';
 import type { TransactionsOptions } from '../transactions/transaction.options.js';
 import { closeAll, type Database, type StartOptions, startDatabases } from './start-databases.js';
 
@@ -47,11 +48,8 @@ export async function openDatabases(options: MultiDbModuleOptions, open: OpenOpt
   };
   const tenants = new TenantDatabases(
     templates,
-    async (config) => {
-      const options = { ...config.options, driver: config.options.driver ?? (await driverOf(config)) };
-      const started = await startDatabases([{ ...config, options }], registry, { ...open, logger: quiet });
-      return started[0] as Database;
-    },
+    // prepared when attached, created on first use, connected on first query (tenants/tenant-orm.ts)
+    async (config) => prepareTenantOrm(config, registry, config.options.driver ?? (await driverOf(config)), quiet),
     (database) => closeAll([database], logger),
     options.tenantResolver,
     // every configured key, opened or not (the CLI opens a few): a tenant may not use their databases

@@ -43,19 +43,7 @@ export async function startDatabases(
       const begin = performance.now();
       const orm = await initOrm(config, registry, options.importer);
       started.push({ config, orm, reachableAtStart: false });
-      tagErrorsWithKey(orm, config.key);
-      limitAcquireWait(orm, config.key, config.acquireTimeout);
-      fallBackFromDeadReplicas(orm, (index, error) =>
-        logger.warn(
-          messages.replicaDown(
-            config.key,
-            config.maskedReplicas[index] ?? '',
-            redact(errorMessage(error), config.secrets),
-            REPLICA_RETRY_MS,
-          ),
-        ),
-      );
-      assertNoCrossDatabaseRelations(config, orm, registry);
+      equipOrm(config, orm, registry, logger);
       try {
         await connect(orm);
       } catch (error) {
@@ -90,6 +78,31 @@ export async function closeAll(databases: readonly Database[], logger: Pick<Logg
       }
     }),
   );
+}
+
+/**
+ * What every ORM of ours gets before it connects: errors tagged with its key, a bounded wait for a
+ * pooled connection, reads that fall back from dead replicas, and no relation across databases.
+ */
+export function equipOrm(
+  config: ResolvedDatabase,
+  orm: MikroORM,
+  registry: EntityRegistry,
+  logger: Pick<Logger, 'warn'>,
+): void {
+  tagErrorsWithKey(orm, config.key);
+  limitAcquireWait(orm, config.key, config.acquireTimeout);
+  fallBackFromDeadReplicas(orm, (index, error) =>
+    logger.warn(
+      messages.replicaDown(
+        config.key,
+        config.maskedReplicas[index] ?? '',
+        redact(errorMessage(error), config.secrets),
+        REPLICA_RETRY_MS,
+      ),
+    ),
+  );
+  assertNoCrossDatabaseRelations(config, orm, registry);
 }
 
 /**
@@ -157,7 +170,8 @@ function assertNoCrossDatabaseRelations(config: ResolvedDatabase, orm: MikroORM,
   }
 }
 
-function wrap(
+/** A database's failure as a DatabaseConnectionError whose message uses `template` (secrets redacted). */
+export function wrap(
   error: unknown,
   config: ResolvedDatabase,
   template: (key: string, url: string, reason: string) => string,

@@ -1,27 +1,34 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EntityManager } from '@mikro-orm/core';
-import type { ResolvedDatabase } from '../config/resolve-databases.js';
-import { InvalidOptionsError, NoTenantError, TenantClosedError, UnknownTenantError } from '../errors/multi-db.error.js';
+import {
+  InvalidOptionsError,
+  NoTenantError,
+  TenantClosedError,
+  TenantReleasedError,
+} from '../errors/multi-db.error.js';
 import { messages } from '../errors/messages.js';
 import type { TenantDatabase, TenantResolver } from '../multi-db.options.js';
 import type { Database } from '../orm/start-databases.js';
 import { DatabaseClaims } from './tenant-claims.js';
-import { type TenantLease, TenantRegistry, type TenantStats } from './tenant-registry.js';
+import { type TenantLease, type TenantPreparer, TenantRegistry, type TenantStats } from './tenant-registry.js';
 import type { TenantTemplate } from './tenant-template.js';
 
-/** The tenant selected for the code running now, and its databases (one per template). */
+/** The tenant selected for the code running now; its databases are leased on first use. */
 interface TenantScope {
   readonly tenant: string;
-  readonly leases: ReadonlyMap<string, TenantLease>;
-  /** Why a template's database could not be opened for this tenant: thrown when it is used. */
+  /** The databases this scope uses, by template: leased on first use, released when it ends. */
+  readonly leases: Map<string, TenantLease>;
+  /** Why a template cannot serve this tenant (invalid or unknown key): thrown when it is used. */
   readonly failures: ReadonlyMap<string, unknown>;
+  ended: boolean;
 }
 
 /**
  * Every tenant template's registry, and which tenant the current request (or `runForTenant`
- * call) works for. A request holds its tenant's ORMs (one per template) until it ends, so an
- * eviction never closes an ORM a request is still using.
+ * call) works for. Selecting a tenant opens nothing: a template's database is leased when the code
+ * first uses it (`db.em('<template>')`, a repository, an injected EntityManager…) and held until the
+ * request ends, so an eviction never closes an ORM a request is still using.
  */
 export class TenantDatabases {
   readonly #registries: ReadonlyMap<string, TenantRegistry>;
@@ -29,12 +36,12 @@ export class TenantDatabases {
 
   constructor(
     templates: readonly TenantTemplate[],
-    open: (config: ResolvedDatabase) => Promise<Database>,
+    prepare: TenantPreparer,
     close: (database: Database) => Promise<void>,
     readonly resolver?: TenantResolver,
     claims: DatabaseClaims = new DatabaseClaims(),
   ) {
-    this.#registries = new Map(templates.map((t) => [t.key, new TenantRegistry(t, open, close, claims)]));
+    this.#registries = new Map(templates.map((t) => [t.key, new TenantRegistry(t, prepare, close, claims)]));
   }
 
   /** The template keys. */
@@ -67,14 +74,22 @@ export class TenantDatabases {
     return this.registry(template).attach(tenant, database);
   }
 
-  /** The current tenant's database of a template; throws naming the template when there is none. */
+  /**
+   * The current tenant's database of a template, leased on first use; throws naming the template
+   * when there is none. Its pool opens (taking one of `maxOpen` places) on its first query.
+   */
   database(template: string): Database {
     const scope = this.#scope.getStore();
     if (!scope) throw new NoTenantError(template);
     const failure = scope.failures.get(template);
     if (failure !== undefined) throw failure;
-    const lease = scope.leases.get(template);
-    if (!lease) throw new UnknownTenantError(template, scope.tenant, this.registry(template).stats().attached);
+    let lease = scope.leases.get(template);
+    if (!lease) {
+      // after the response closed nothing would release a new lease
+      if (scope.ended) throw new TenantReleasedError(template, scope.tenant);
+      lease = this.registry(template).lease(scope.tenant);
+      scope.leases.set(template, lease);
+    }
     if (lease.closed) throw new TenantClosedError(template, scope.tenant);
     return lease.database;
   }
@@ -88,31 +103,28 @@ export class TenantDatabases {
       | undefined;
   }
 
-  /** Runs `fn` with `tenant` selected, holding its databases until `fn`'s promise settles. */
+  /** Runs `fn` with `tenant` selected; the databases it uses are held until `fn`'s promise settles. */
   async runFor<T>(tenant: string, fn: () => T | Promise<T>): Promise<T> {
-    const scope = await this.#enter(tenant, true);
+    const scope = this.#enter(tenant, true);
     try {
       return await this.#scope.run(scope, fn);
     } finally {
-      release(scope);
+      end(scope);
     }
   }
 
   /**
-   * Selects the HTTP request's tenant (from the resolver) and opens its databases before `next`;
-   * they are released when the response closes. A failure is kept and thrown when the database is used.
+   * Selects the HTTP request's tenant (from the resolver) before `next`, opening nothing; the
+   * databases the request uses are released when the response closes. An unknown or invalid
+   * tenant is kept and thrown when a tenant database is used.
    */
   async enterRequest(request: IncomingMessage, response: ServerResponse, next: () => void): Promise<void> {
     const tenant = await this.resolver?.(request);
     if (tenant === undefined || tenant === null || tenant === '') return next();
-    let gone = false;
-    const onClose = () => (gone = true);
-    response.once('close', onClose);
-    const scope = await this.#enter(String(tenant), false);
-    response.off('close', onClose);
-    // a client that went away while its tenant was being opened must not keep the tenant held
-    if (gone || response.closed) return release(scope);
-    response.once('close', () => release(scope));
+    // a client that went away while its tenant was being resolved gets nothing run for it
+    if (response.closed) return;
+    const scope = this.#enter(String(tenant), false);
+    response.once('close', () => end(scope));
     this.#scope.run(scope, next);
   }
 
@@ -124,26 +136,22 @@ export class TenantDatabases {
     await Promise.all([...this.#registries.values()].map((r) => r.close()));
   }
 
-  async #enter(tenant: string, strict: boolean): Promise<TenantScope> {
-    const leases = new Map<string, TenantLease>();
+  #enter(tenant: string, strict: boolean): TenantScope {
     const failures = new Map<string, unknown>();
-    const registries = [...this.#registries.values()];
-    const results = await Promise.allSettled(registries.map((r) => r.acquire(tenant)));
-    results.forEach((result, i) => {
-      const key = (registries[i] as TenantRegistry).template.key;
-      if (result.status === 'fulfilled') leases.set(key, result.value);
-      else failures.set(key, result.reason);
-    });
-    const scope = { tenant, leases, failures };
-    // runForTenant names its tenant explicitly: not being able to open it is an error right away
-    if (strict && leases.size === 0 && failures.size > 0) {
-      release(scope);
-      throw [...failures.values()][0];
+    for (const registry of this.#registries.values()) {
+      try {
+        registry.assertKnown(tenant);
+      } catch (error) {
+        failures.set(registry.template.key, error);
+      }
     }
-    return scope;
+    // runForTenant names its tenant explicitly: a tenant no template knows is an error right away
+    if (strict && failures.size > 0 && failures.size === this.#registries.size) throw [...failures.values()][0];
+    return { tenant, leases: new Map(), failures, ended: false };
   }
 }
 
-function release(scope: TenantScope): void {
+function end(scope: TenantScope): void {
+  scope.ended = true;
   for (const lease of scope.leases.values()) lease.release();
 }

@@ -12,6 +12,12 @@ export const MAX_TENANT_KEY_LENGTH = 63;
 /** Replaced by the tenant key in a template's URL. */
 export const TENANT_PLACEHOLDER = '{tenant}';
 export const DEFAULT_MAX_OPEN = 100;
+/** setTimeout's largest delay. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function isTimeout(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 1 && value <= MAX_TIMER_MS;
+}
 
 type ResolveTenant = (tenant: string, options: DatabaseOptions) => ResolvedDatabase;
 
@@ -21,6 +27,8 @@ type ResolveTenant = (tenant: string, options: DatabaseOptions) => ResolvedDatab
  */
 export class TenantTemplate {
   readonly maxOpen: number;
+  /** Milliseconds a tenant waits for a free place among the `maxOpen` before a TenantBusyError. */
+  readonly slotTimeout: number;
   readonly list: (() => string[] | Promise<string[]>) | undefined;
   /**
    * The longest tenant key whose database name (or file path) the URL pattern leaves room for:
@@ -46,8 +54,11 @@ export class TenantTemplate {
     if (typeof tenants !== 'object' || tenants === null || Array.isArray(tenants)) {
       throw fail("'tenants' must be an object of tenant options");
     }
-    const { maxOpen = DEFAULT_MAX_OPEN, database, list } = tenants;
+    const { maxOpen = DEFAULT_MAX_OPEN, database, list, slotTimeout } = tenants;
     if (!Number.isInteger(maxOpen) || maxOpen < 1) throw fail("'tenants.maxOpen' must be a positive integer");
+    if (slotTimeout !== undefined && !isTimeout(slotTimeout)) {
+      throw fail(`'tenants.slotTimeout' must be a number of milliseconds from 1 to ${MAX_TIMER_MS}`);
+    }
     if (database !== undefined && typeof database !== 'function') throw fail("'tenants.database' must be a function");
     if (list !== undefined && typeof list !== 'function') throw fail("'tenants.list' must be a function");
     if (options.entitiesOf !== undefined) throw fail("a template cannot take 'entitiesOf'");
@@ -72,6 +83,7 @@ export class TenantTemplate {
     const { max, limiting } = maxKeyLength(sample, MAX_TENANT_KEY_LENGTH);
     if (max < 1 && limiting) throw fail(messages.templateNameTooLong(limiting));
     this.maxKeyLength = max;
+    this.slotTimeout = slotTimeout ?? sample('tenant').acquireTimeout;
   }
 
   /** Refuses a tenant key outside the safe pattern. */

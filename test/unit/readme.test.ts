@@ -91,6 +91,62 @@ describe('README', () => {
     });
   });
 
+  it('shows the async-context example exactly as examples/tenant-context.ts, which behaves as it says', async () => {
+    await showsAndServes('examples/tenant-context.ts', async () => {
+      const { Test } = await import('@nestjs/testing');
+      const { DbService } = await import('nestjs-multidb');
+      const { Invoice, TenantsAppModule } = await import('../../examples/tenants.js');
+      const { PaymentListeners, invoiceCount, invoiceCountWrong, payments } = await import(
+        '../../examples/tenant-context.js'
+      );
+      const moduleRef = await Test.createTestingModule({
+        imports: [TenantsAppModule],
+        providers: [PaymentListeners],
+      }).compile();
+      const app = moduleRef.createNestApplication({ logger: false });
+      await app.listen(0);
+      const db = app.get(DbService);
+      const listeners = app.get(PaymentListeners);
+      const customers = (tenant: string) =>
+        db.runForTenant(tenant, async () => (await db.em('tenant').find(Invoice, {})).map((i) => i.customer));
+      return {
+        app,
+        check: async () => {
+          for (const tenant of ['acme', 'globex']) await db.runForTenant(tenant, () => db.createAll('tenant'));
+          // both listeners registered during an acme request; 'paid' fires during a globex request
+          await db.runForTenant('acme', () => {
+            listeners.recordWrong();
+            listeners.record('acme');
+          });
+          let done!: () => void;
+          const held = new Promise<void>((resolve) => (done = resolve));
+          const globex = db.runForTenant('globex', async () => {
+            payments.emit('paid', 'Road Runner');
+            await held; // globex's request is still running while the listeners write
+          });
+          const deadline = Date.now() + 10_000;
+          while ((await customers('acme')).length + (await customers('globex')).length < 2) {
+            if (Date.now() > deadline) throw new Error('the listeners did not write');
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+          done();
+          await globex;
+          expect(await customers('acme')).toEqual(['Road Runner']); // record('acme')
+          expect(await customers('globex')).toEqual(['Road Runner']); // recordWrong(): globex's database
+          // the shared promise: acme fills it, globex reads acme's count
+          await db.runForTenant('acme', async () => {
+            db.em('tenant').create(Invoice, { customer: 'Wile E.' });
+            await db.em('tenant').flush();
+          });
+          expect(await db.runForTenant('acme', () => invoiceCountWrong(db))).toBe(2);
+          expect(await db.runForTenant('globex', () => invoiceCountWrong(db))).toBe(2);
+          expect(await invoiceCount(db, 'acme')).toBe(2);
+          expect(await invoiceCount(db, 'globex')).toBe(1);
+        },
+      };
+    });
+  });
+
   it('shows the cross-database transaction example exactly as examples/transactions.ts (compiled by the type check)', async () => {
     const [readme, example] = await Promise.all([
       readFile(new URL('README.md', root), 'utf8'),

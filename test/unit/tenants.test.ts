@@ -122,6 +122,13 @@ describe('the tenant registry over real SQLite files: LRU, waiting, single fligh
   let booted: Booted;
   const held: Array<() => void> = [];
 
+  /** One query on `tenant`'s database: what opens it (selecting a tenant opens nothing). */
+  const use = (tenant: string) =>
+    booted.db.runForTenant(tenant, async () => {
+      await booted.db.em('tenant').getConnection().execute('select 1');
+      return booted.db.orm('tenant');
+    });
+
   /** Opens `tenant` and keeps it in use until the returned function is called. */
   const hold = async (tenant: string): Promise<{ orm: MikroORM; done: Promise<void>; release: () => void }> => {
     const g = gate();
@@ -130,6 +137,7 @@ describe('the tenant registry over real SQLite files: LRU, waiting, single fligh
     const inside = new Promise<void>((resolve) => (entered = resolve));
     const done = booted.db.runForTenant(tenant, async () => {
       orm = booted.db.orm('tenant');
+      await orm.em.getConnection().execute('select 1');
       entered();
       await g.promise;
     });
@@ -192,30 +200,31 @@ describe('the tenant registry over real SQLite files: LRU, waiting, single fligh
 
   it('the least recently used idle tenant is the one closed', async () => {
     const { db } = booted;
-    await db.runForTenant('a', () => undefined);
-    await db.runForTenant('b', () => undefined);
-    await db.runForTenant('a', () => undefined); // a is now more recent than b
+    await use('a');
+    await use('b');
+    await use('a'); // a is now more recent than b
     const before = db.tenantStats().opened;
-    await db.runForTenant('d', () => undefined); // evicts b
-    await db.runForTenant('a', () => undefined); // still open: nothing opened
+    await use('d'); // evicts b
+    await use('a'); // still open: nothing opened
     expect(db.tenantStats().opened - before).toBe(1);
-    await db.runForTenant('b', () => undefined); // was closed: reopened
+    await use('b'); // was closed: reopened
     expect(db.tenantStats().opened - before).toBe(2);
   });
 
   it('concurrent first uses of one tenant open it once', async () => {
     const { db } = booted;
-    await db.runForTenant('a', () => undefined);
-    await db.runForTenant('b', () => undefined); // c is closed now
+    await use('a');
+    await use('b'); // c is closed now
     const before = db.tenantStats().opened;
-    const orms = await Promise.all(Array.from({ length: 8 }, () => db.runForTenant('c', () => db.orm('tenant'))));
+    const orms = await Promise.all(Array.from({ length: 8 }, () => use('c')));
     expect(new Set(orms).size).toBe(1);
     expect(db.tenantStats().opened - before).toBe(1);
   });
 
   it('a tenant that cannot be opened gives its place back', async () => {
     const { db } = booted;
-    const error = await rejection(db.runForTenant('down', () => undefined));
+    expect(await db.runForTenant('down', () => 'selecting it opens nothing')).toBe('selecting it opens nothing');
+    const error = await rejection(use('down'));
     expect(error).toBeInstanceOf(DatabaseConnectionError);
     expect(error.message).toContain("Database 'tenant:down' (postgresql://nobody:***@127.0.0.1:1/nothing)");
     const a = await hold('a');
@@ -234,7 +243,7 @@ describe('the tenant registry over real SQLite files: LRU, waiting, single fligh
     await tick();
     expect(detached).toBe(false);
     expect(db.has('d')).toBe(false);
-    const error = await rejection(db.runForTenant('d', () => undefined));
+    const error = await rejection(use('d'));
     expect(error).toBeInstanceOf(TenantError);
     d.release();
     await detaching;
