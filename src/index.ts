@@ -70,3 +70,5 @@ export {
   NoTenantError,
   TenantClosedError,
 } from './errors/multi-db.error.js';
+export type { PoolOptions } from './multi-db.options.js';
+export { UnknownOptionError } from './errors/multi-db.error.js';
