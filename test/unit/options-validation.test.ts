@@ -182,7 +182,7 @@ describe('one pool shape, mapped onto each driver', () => {
     expect(options.pool).toEqual({ min: 1, max: 5, idleTimeoutMillis: 30_000 });
     expect(options.driverOptions).toEqual({ maxLifetimeSeconds: 1800 });
     // what MikroORM 7.2.1 hands to pg's Pool (no connection is opened)
-    const orm = new MikroORM({ ...(options as Options), driver: PostgreSqlDriver, entities: [] });
+    const orm = new MikroORM({ ...options, driver: PostgreSqlDriver, entities: [] } as never);
     const connection = orm.driver.getConnection() as unknown as { mapOptions(o: object): Record<string, unknown> };
     expect(connection.mapOptions(options.driverOptions as object)).toMatchObject({
       min: 1,
@@ -198,7 +198,7 @@ describe('one pool shape, mapped onto each driver', () => {
       expect(options.pool).toEqual({ min: 1, max: 5, idleTimeoutMillis: 30_000, maxLifetime: 1_800_000 });
       // mysql2 sweeps idle connections only above maxIdle, which must stay below connectionLimit
       expect(options.driverOptions).toEqual({ maxIdle: 4 });
-      const orm = new MikroORM({ ...(options as Options), driver: MySqlDriver, entities: [] });
+      const orm = new MikroORM({ ...options, driver: MySqlDriver, entities: [] } as never);
       const connection = orm.driver.getConnection() as unknown as { mapOptions(o: object): Record<string, unknown> };
       expect(connection.mapOptions(options.driverOptions as object)).toMatchObject({
         connectionLimit: 5,
@@ -355,8 +355,10 @@ describe('the CLI config path', () => {
     dir = undefined;
   });
 
-  async function cli(config: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  /** Runs `schema:create` with a config exporting `{ rootPath: <temp dir>, …options }`. */
+  async function cli(options: string): Promise<{ code: number; stdout: string; stderr: string }> {
     dir = await mkdtemp(join(tmpdir(), 'multidb-options-'));
+    const config = `export default { rootPath: ${JSON.stringify(dir)}, ${options} };\n`;
     await writeFile(join(dir, 'multidb.config.mjs'), config);
     let stdout = '';
     let stderr = '';
@@ -370,18 +372,14 @@ describe('the CLI config path', () => {
   }
 
   it('entities as MikroORM-style globs fail with the fix instead of creating nothing', async () => {
-    const result = await cli(
-      "export default { databases: { default: 'sqlite:///data/main.db' }, entities: ['dist/**/*.entity.js'] };\n",
-    );
+    const result = await cli("databases: { default: 'sqlite:///data/main.db' }, entities: ['dist/**/*.entity.js']");
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("MultiDbModule: entities[0] is the string 'dist/**/*.entity.js'");
     expect(result.stderr).toContain('import the classes and list them');
   });
 
   it('an unknown option fails naming the key and the closest known one', async () => {
-    const result = await cli(
-      "export default { databases: { default: { url: 'sqlite:///data/main.db', pool_recycle: 3600 } } };\n",
-    );
+    const result = await cli("databases: { default: { url: 'sqlite:///data/main.db', pool_recycle: 3600 } }");
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
       "Database 'default': unknown option 'pool_recycle' (did you mean 'pool.maxLifetime'?)",
