@@ -99,6 +99,9 @@ export function assertKnownOptions(scope: OptionsScope, key: string | undefined,
       const message = name === 'contextName' ? messages.contextNameIsKey(where) : messages.entitiesPerDatabase(where);
       throw new InvalidOptionsError(message, { key });
     }
+    if ((DATABASE_OPTIONS as readonly string[]).includes(name) && !known.has(name)) {
+      throw new InvalidOptionsError(messages.optionNotInScope(where, name, scope === 'common'), { key });
+    }
     if (!known.has(name)) throw unknown(where, key, name, suggest(name, [...known], 'top'));
   }
   const pool = (options as { pool?: unknown }).pool;
@@ -119,6 +122,8 @@ function knownNames(scope: OptionsScope): Set<string> {
         : DATABASE_OPTIONS;
   const names = new Set([...mikroOrmOptionNames(), ...ours]);
   for (const name of SET_BY_US) names.delete(name);
+  // read replicas are one database's (as URLs): the same replicas for every database make no sense
+  if (scope === 'common') names.delete('replicas');
   return names;
 }
 

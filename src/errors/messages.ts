@@ -131,6 +131,10 @@ export const messages = {
     `${where}: 'entities' cannot be set per database. List every entity in MultiDbModule.setup({ entities }) or MultiDbModule.forFeature([...]): each goes to the database its static __database__ names (use 'entitiesOf' to give a database another key's entities).`,
   contextNameIsKey: (where: string): string =>
     `${where}: 'contextName' is set by nestjs-multidb (to the database key, so request contexts find each database). Remove it.`,
+  optionNotInScope: (where: string, option: string, common: boolean): string =>
+    common
+      ? `${where}: '${option}' belongs to one database, not to 'common'. Set it in that database's options.`
+      : `${where}: a tenant's options cannot set '${option}': it belongs to the template. Set it on the template's key.`,
   poolMinAboveMax: (key: string, min: number, max: number): string =>
     `Database '${key}': 'pool.min' (${min}) is larger than 'pool.max' (${max}). Lower 'pool.min' or raise 'pool.max'.`,
   poolAliasConflict: (where: string, idleTimeout: unknown, idleTimeoutMillis: unknown): string =>

@@ -85,6 +85,15 @@ describe('options nestjs-multidb would ignore are refused', () => {
     expectUnknown(error, undefined, 'pool.lifetime', 'pool.maxLifetime', "MultiDbModule's 'common'");
   });
 
+  it.each(['url', 'replicas', 'entitiesOf', 'tenants'])(
+    '%s in common says it belongs to one database',
+    async (name) => {
+      const error = await startupError({ databases: 'sqlite://', common: { [name]: 'x' } as never });
+      expect(error).toBeInstanceOf(InvalidOptionsError);
+      expect(error.message).toContain(`MultiDbModule's 'common': '${name}' belongs to one database`);
+    },
+  );
+
   it("in a tenant template's own options, naming the template", async () => {
     const error = await startupError(withAuth({ url: 'sqlite://', tenants: {}, pool_recycle: 1 }));
     expectUnknown(error, 'auth', 'pool_recycle', 'pool.maxLifetime', "Database 'auth'");
@@ -106,6 +115,9 @@ describe('options nestjs-multidb would ignore are refused', () => {
     expectUnknown(viaFactory, 'tpl:bad', 'pool_recycle', 'pool.maxLifetime', "Database 'tpl:bad'");
     const pooled = await rejection(booted.db.attach('pooled', { pool: { recycle: 60 } } as never));
     expectUnknown(pooled, 'tpl:pooled', 'pool.recycle', 'pool.maxLifetime', "Database 'tpl:pooled'");
+    const nested = await rejection(booted.db.attach('nested', { entitiesOf: 'default' } as never));
+    expect(nested).toBeInstanceOf(InvalidOptionsError);
+    expect(nested.message).toContain("Database 'tpl:nested': a tenant's options cannot set 'entitiesOf'");
   });
 
   it('through setupAsync', async () => {
