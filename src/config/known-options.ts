@@ -113,7 +113,18 @@ export function assertKnownOptions(scope: OptionsScope, key: string | undefined,
   }
 }
 
-function knownNames(scope: OptionsScope): Set<string> {
+const knownByScope = new Map<OptionsScope, ReadonlySet<string>>();
+
+function knownNames(scope: OptionsScope): ReadonlySet<string> {
+  let names = knownByScope.get(scope);
+  if (!names) {
+    names = namesOf(scope);
+    knownByScope.set(scope, names);
+  }
+  return names;
+}
+
+function namesOf(scope: OptionsScope): Set<string> {
   const ours: readonly string[] =
     scope === 'common'
       ? COMMON_OPTIONS

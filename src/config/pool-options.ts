@@ -38,7 +38,8 @@ export function withPoolAliasResolved<T extends object>(where: string, options: 
  * has no such option (orm/pool-recycle.ts retires those connections when they are released).
  * mysql2 closes idle connections only above `maxIdle`, which MikroORM sets to `min`: every idle
  * connection above it would close within a second whatever `idleTimeout` says, so `maxIdle` is
- * `max - 1` here (the most that still lets mysql2's sweeper run) and `idleTimeout` means what it says.
+ * `max - 1` here (the most that still lets mysql2's sweeper run) and `idleTimeout` means what it says
+ * (with `max: 1` mysql2 still closes the idle connection within a second).
  * SQLite has one connection and no pool: its `idleTimeout` and `maxLifetime` are dropped.
  * Returns the options the driver itself must get.
  */
