@@ -96,7 +96,9 @@ export function assertKnownOptions(scope: OptionsScope, key: string | undefined,
   const known = knownNames(scope);
   for (const name of Object.keys(options)) {
     if (SET_BY_US.has(name)) {
-      const message = name === 'contextName' ? messages.contextNameIsKey(where) : messages.entitiesPerDatabase(where);
+      if (isNoOp(name, (options as Record<string, unknown>)[name], key)) continue;
+      const message =
+        name === 'contextName' ? messages.contextNameIsKey(where) : messages.entitiesPerDatabase(where, name);
       throw new InvalidOptionsError(message, { key });
     }
     if ((DATABASE_OPTIONS as readonly string[]).includes(name) && !known.has(name)) {
@@ -136,6 +138,13 @@ function namesOf(scope: OptionsScope): Set<string> {
   // read replicas are one database's (as URLs): the same replicas for every database make no sense
   if (scope === 'common') names.delete('replicas');
   return names;
+}
+
+/** What we set ourselves may be given as we would set it: no entities, or the database's own key as `contextName`. */
+function isNoOp(name: string, value: unknown, key: string | undefined): boolean {
+  if (value === undefined) return true;
+  if (name === 'contextName') return key !== undefined && value === key;
+  return Array.isArray(value) && value.length === 0;
 }
 
 function unknown(where: string, key: string | undefined, option: string, suggestion: string): UnknownOptionError {

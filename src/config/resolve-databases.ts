@@ -149,6 +149,9 @@ function resolveOne(
     explicit as Record<string, unknown>,
   );
   const { lazy, acquireTimeout } = takeConnectionPolicy(key, merged);
+  // given only as no-ops (none, or this key), and set by us: below, and at start-up
+  delete merged.entities;
+  delete merged.entitiesTs;
   const forDriver = takePool(key, parsed.driver, merged);
   merged.driverOptions = withDriverOptions(merged.driverOptions, forDriver);
   if (merged.driverOptions === undefined) delete merged.driverOptions;

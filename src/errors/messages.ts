@@ -127,8 +127,8 @@ export const messages = {
   // options that would be ignored, pools, entity lists (t14-config)
   unknownOption: (where: string, option: string, suggestion: string): string =>
     `${where}: unknown option '${option}' (did you mean '${suggestion}'?). An option nestjs-multidb does not know would be ignored, so it is refused: use MikroORM's options, ours (url, lazy, acquireTimeout, replicas, entitiesOf, tenants) and pool: { min, max, idleTimeout, maxLifetime } (README, Options).`,
-  entitiesPerDatabase: (where: string): string =>
-    `${where}: 'entities' cannot be set per database. List every entity in MultiDbModule.setup({ entities }) or MultiDbModule.forFeature([...]): each goes to the database its static __database__ names (use 'entitiesOf' to give a database another key's entities).`,
+  entitiesPerDatabase: (where: string, option: string): string =>
+    `${where}: '${option}' cannot be set per database or in 'common'. List every entity, as a class or schema (paths and globs are not loaded), in MultiDbModule.setup({ entities }) or MultiDbModule.forFeature([...]): each goes to the database its static __database__ names (use 'entitiesOf' to give a database another key's entities).`,
   contextNameIsKey: (where: string): string =>
     `${where}: 'contextName' is set by nestjs-multidb (to the database key, so request contexts find each database). Remove it.`,
   optionNotInScope: (where: string, option: string, common: boolean): string =>

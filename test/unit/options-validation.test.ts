@@ -103,12 +103,25 @@ describe('options nestjs-multidb would ignore are refused', () => {
     expectUnknown(error, 'default', 'poolRecycle', 'pool.maxLifetime', "Database 'default'");
   });
 
+  it('entities and contextName as we would set them (none, the key itself) are accepted', async () => {
+    const { db } = await start(withAuth({ url: 'sqlite://', entities: [], entitiesTs: [], contextName: 'auth' }));
+    expect(db.orm('auth').config.get('contextName')).toBe('auth');
+    const common = await start({ databases: 'sqlite://', common: { entities: [], entitiesTs: [] } as never });
+    expect(common.db.keys).toEqual(['default']);
+  });
+
   it('entities and contextName per database are refused saying where they go instead', async () => {
     const entities = await startupError(withAuth({ url: 'sqlite://', entities: [User] }));
     expect(entities).toBeInstanceOf(InvalidOptionsError);
     expect(entities.message).toContain("Database 'auth': 'entities' cannot be set per database");
     expect(entities.message).toContain('MultiDbModule.forFeature');
-    const context = await startupError(withAuth({ url: 'sqlite://', contextName: 'x' }));
+    const globs = await startupError(withAuth({ url: 'sqlite://', entities: ['dist/**/*.entity.js'] }));
+    expect(globs.message).toContain('as a class or schema (paths and globs are not loaded)');
+    const inCommon = await startupError({ databases: 'sqlite://', common: { entitiesTs: [User] } as never });
+    expect(inCommon.message).toContain(
+      "MultiDbModule's 'common': 'entitiesTs' cannot be set per database or in 'common'",
+    );
+    const context = await startupError(withAuth({ url: 'sqlite://', contextName: 'default' }));
     expect(context).toBeInstanceOf(InvalidOptionsError);
     expect(context.message).toContain("Database 'auth': 'contextName' is set by nestjs-multidb");
   });
