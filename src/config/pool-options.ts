@@ -21,12 +21,12 @@ const DRIVER_DEFAULT_MAX = 10;
  * MikroORM calls `pool.idleTimeout` `idleTimeoutMillis`: one spelling per source (common, a
  * database, a tenant) before they merge, so that a database's own value wins whichever it uses.
  */
-export function withPoolAliasResolved<T extends object>(where: string, options: T): T {
+export function withPoolAliasResolved<T extends object>(where: string, options: T, key?: string): T {
   const pool = (options as { pool?: unknown }).pool;
   if (!isPlainObject(pool) || pool.idleTimeoutMillis === undefined) return options;
   const { idleTimeoutMillis, ...rest } = pool;
   if (rest.idleTimeout !== undefined && rest.idleTimeout !== idleTimeoutMillis) {
-    throw new InvalidOptionsError(messages.poolAliasConflict(where, rest.idleTimeout, idleTimeoutMillis));
+    throw new InvalidOptionsError(messages.poolAliasConflict(where, rest.idleTimeout, idleTimeoutMillis), { key });
   }
   return { ...options, pool: { ...rest, idleTimeout: idleTimeoutMillis } };
 }

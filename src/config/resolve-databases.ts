@@ -141,7 +141,13 @@ function resolveOne(
 ): ResolvedDatabase {
   const own = toDatabaseOptions(key, value);
   assertKnownOptions(scope, key, own);
-  const { url, replicas, entitiesOf: _, tenants: __, ...explicit } = withPoolAliasResolved(`Database '${key}'`, own);
+  const {
+    url,
+    replicas,
+    entitiesOf: _,
+    tenants: __,
+    ...explicit
+  } = withPoolAliasResolved(`Database '${key}'`, own, key);
   const parsed = parseDatabaseUrl(key, url, rootPath);
   const readers = replicaOptions(key, parsed.driver, replicas, rootPath);
   const merged = mergeOptions(
