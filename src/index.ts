@@ -72,3 +72,5 @@ export {
   TenantClosedError,
 } from './errors/multi-db.error.js';
 export { TenantBusyError, TenantReleasedError } from './errors/multi-db.error.js';
+export type { PoolOptions } from './multi-db.options.js';
+export { UnknownOptionError } from './errors/multi-db.error.js';

@@ -7,6 +7,7 @@ import {
   RequestMethod,
 } from '@nestjs/common';
 import { assertOptionsShape } from './config/resolve-databases.js';
+import { assertEntityList } from './entities/entity-list.js';
 import { MultiDbMiddleware } from './context/multi-db.middleware.js';
 import { MULTIDB_FEATURE_ENTITIES, MULTIDB_MODULE_OPTIONS } from './multi-db.constants.js';
 import {
@@ -54,6 +55,7 @@ export class MultiDbModule extends ConfigurableMultiDbModule implements NestModu
 
   /** Registers entities from a feature module and provides their repositories for `@InjectRepository`. */
   static forFeature(entities: EntityLike[]): DynamicModule {
+    assertEntityList('MultiDbModule.forFeature', Array.isArray(entities) ? entities : [entities]);
     const repositories = createRepositoryProviders(entities);
     return {
       module: MultiDbFeatureModule,

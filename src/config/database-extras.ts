@@ -32,6 +32,7 @@ export function replicaOptions(key: string, driver: DriverName, replicas: unknow
     out.options.push({ ...connection, name: `${key}-replica-${index + 1}` });
     out.maskedUrls.push(parsed.maskedUrl);
     if (parsed.password) out.passwords.push(parsed.password);
+    out.passwords.push(...parsed.secrets);
   });
   return out;
 }

@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { MalformedUrlError, UnsupportedSchemeError } from '../errors/multi-db.error.js';
 import { messages } from '../errors/messages.js';
-import { maskUrl } from './mask.js';
+import { isSecretName, maskUrl } from './mask.js';
 
 /** The driver families a URL can select. */
 export type DriverName = 'postgresql' | 'mysql' | 'mariadb' | 'sqlite';
@@ -23,6 +23,8 @@ export interface ParsedDatabaseUrl {
   maskedUrl: string;
   /** The password, so that it can be scrubbed from driver messages. */
   password: string | undefined;
+  /** Values of secret query parameters (`sslpassword`, `access_token`, `api_key`, …), scrubbed the same way. */
+  secrets: string[];
   /** Connection options for MikroORM (`host`, `port`, `user`, `password`, `dbName`, `schema`, `driverOptions`). */
   options: Record<string, unknown>;
   /** For a SQLite file: its absolute path (the folder is created before start-up). */
@@ -61,11 +63,13 @@ function parseSqlite(key: string, rest: string, maskedUrl: string, rootPath: str
   const path = decode(key, maskedUrl, pathPart.slice(1), 'the file path');
   const inMemory = path === '' || path === SQLITE_MEMORY;
   const file = inMemory ? undefined : isAbsolute(path) ? path : resolve(rootPath, path);
+  const params = new URLSearchParams(query);
   return {
     driver: 'sqlite',
     maskedUrl,
     password: undefined,
-    options: { dbName: file ?? SQLITE_MEMORY, ...queryOptions(new URLSearchParams(query)) },
+    secrets: secretValues(params),
+    options: { dbName: file ?? SQLITE_MEMORY, ...queryOptions(params) },
     sqliteFile: file,
   };
 }
@@ -101,7 +105,7 @@ function parseServer(key: string, driver: DriverName, url: string, maskedUrl: st
   if (parsed.port) options.port = Number(parsed.port);
   if (parsed.username) options.user = decode(key, maskedUrl, parsed.username, 'the user name');
   if (password !== undefined) options.password = password;
-  return { driver, maskedUrl, password, options, sqliteFile: undefined };
+  return { driver, maskedUrl, password, secrets: secretValues(parsed.searchParams), options, sqliteFile: undefined };
 }
 
 /** Percent-decodes one part of a URL; a broken escape (`%zz`) is the user's to fix, not a crash. */
@@ -125,6 +129,15 @@ function queryOptions(params: URLSearchParams): Record<string, unknown> {
     else driverOptions[name] = coerce(value);
   }
   if (Object.keys(driverOptions).length > 0) out.driverOptions = driverOptions;
+  return out;
+}
+
+/** The values of secret parameters (booleans aside: scrubbing every 'true' would only garble messages). */
+function secretValues(params: URLSearchParams): string[] {
+  const out: string[] = [];
+  for (const [name, value] of params) {
+    if (isSecretName(name) && value !== '' && value !== 'true' && value !== 'false') out.push(value);
+  }
   return out;
 }
 

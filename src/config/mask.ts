@@ -1,7 +1,21 @@
-const SECRET_PARAMS = /([?&](?:password|pass|pwd|secret|token)=)[^&#]*/gi;
+/** Query parameters whose values are secrets: any name containing one of these words, and the short spellings of a password. */
+const SECRET_NAME = /password|secret|token|key/i;
+const SECRET_NAMES = new Set(['pass', 'pwd']);
+const QUERY_PARAM = /([?&])([^=&#?]*)=([^&#]*)/g;
 
 /**
- * Hides the password of a URL (and password-like query parameters): `postgresql://app:***@host/db`.
+ * Whether a URL query parameter (or driver option) of this name holds a secret: names containing
+ * `password`, `secret`, `token` or `key` (case-insensitive: `sslpassword`, `access_token`, `api_key`,
+ * `sslkey`), plus `pass` and `pwd`.
+ */
+export function isSecretName(name: string): boolean {
+  const plain = decodeName(name);
+  return SECRET_NAME.test(plain) || SECRET_NAMES.has(plain.toLowerCase());
+}
+
+/**
+ * Hides the password of a URL (and every secret query parameter, see `isSecretName`):
+ * `postgresql://app:***@host/db?sslpassword=***`.
  * Works on malformed URLs too: everything before the last `@` is taken as user info, so a
  * password with unescaped reserved characters is hidden whole (masking too much is the safe side).
  */
@@ -15,7 +29,14 @@ export function maskUrl(url: string): string {
     const colon = at < 0 ? -1 : rest.slice(0, at).indexOf(':');
     if (colon >= 0) out = `${head}${rest.slice(0, colon)}:***${rest.slice(at)}`;
   }
-  return out.replace(SECRET_PARAMS, '$1***');
+  return maskQuery(out);
+}
+
+/** A secret parameter's value is hidden up to the next `&` or `#`; any other value is searched for `?name=` too. */
+function maskQuery(text: string): string {
+  return text.replace(QUERY_PARAM, (_, sep: string, name: string, value: string) =>
+    isSecretName(name) ? `${sep}${name}=***` : `${sep}${name}=${maskQuery(value)}`,
+  );
 }
 
 /**
@@ -32,4 +53,13 @@ export function redact(text: string, secrets: readonly string[]): string {
     }
   }
   return out;
+}
+
+/** `access%5Ftoken` and `access+token` name the parameters they spell. */
+function decodeName(name: string): string {
+  try {
+    return decodeURIComponent(name.replaceAll('+', ' '));
+  } catch {
+    return name;
+  }
 }

@@ -6,14 +6,18 @@ import { TenantTemplate } from '../tenants/tenant-template.js';
 import { type DriverName, parseDatabaseUrl } from './database-url.js';
 import { entitiesOfOption, replicaOptions } from './database-extras.js';
 import { assertDatabasesApart } from './shared-databases.js';
+import { assertKnownOptions, type OptionsScope } from './known-options.js';
+import { isSecretName } from './mask.js';
+import { assertCoordinator, assertKeysDistinctIgnoringCase, assertOptionsShape, KEY_PATTERN } from './options-shape.js';
+import { MAX_TIMER_MS, takePool, withDriverOptions, withPoolAliasResolved } from './pool-options.js';
+import { describe, isPlainObject } from './values.js';
+
+export { assertOptionsShape } from './options-shape.js';
 
 export const DEFAULT_KEY = 'default';
 export const DEFAULT_MIGRATIONS_DIRECTORY = 'migrations';
 export const DEFAULT_SEEDERS_DIRECTORY = 'seeders';
 export const DEFAULT_ACQUIRE_TIMEOUT_MS = 10_000;
-/** setTimeout's largest delay. */
-const MAX_TIMER_MS = 2_147_483_647;
-const KEY_PATTERN = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
 /** One configured database, validated and merged, before its ORM starts. */
 export interface ResolvedDatabase {
@@ -60,26 +64,35 @@ export function resolveOptions(options: MultiDbModuleOptions): ResolvedOptions {
     'runOnStart',
   ]);
   const seeders = perKeyFolders(options.rootPath, options.seederOptions, DEFAULT_SEEDERS_DIRECTORY, []);
-  const resolve = (name: string, value: unknown, entityKey: string, seederKey: string): ResolvedDatabase => {
-    const db = resolveOne(name, value, options.common ?? {}, rootPath, entityKey);
+  assertKnownOptions('common', undefined, options.common ?? {});
+  const common = withPoolAliasResolved("MultiDbModule's 'common'", options.common ?? {});
+  const resolve = (name: string, value: unknown, entityKey: string, scope: OptionsScope): ResolvedDatabase => {
+    const db = resolveOne(name, value, common, rootPath, entityKey, scope);
     // a database sharing another key's entities shares its migrations too; seed data stays its own
     db.options.migrations = migrations(entityKey, db.options.migrations);
-    db.options.seeder = seeders(seederKey, db.options.seeder);
+    db.options.seeder = seeders(scope === 'tenant' ? entityKey : name, db.options.seeder);
     return db;
   };
   const out: ResolvedOptions = { keys: ordered, databases: [], templates: [] };
   for (const key of ordered) {
     const value = map[key];
     if (TenantTemplate.isTemplate(value)) {
-      const template = new TenantTemplate(key, toDatabaseOptions(key, value), (tenant, merged) =>
-        resolve(`${key}:${tenant}`, merged, key, key),
+      const own = toDatabaseOptions(key, value);
+      assertKnownOptions('database', key, own);
+      const template = new TenantTemplate(key, own, (tenant, merged) =>
+        resolve(`${key}:${tenant}`, merged, key, 'tenant'),
       );
       out.templates.push(template);
     } else {
-      out.databases.push(resolve(key, value, entitiesOfOption(key, value, map), key));
+      out.databases.push(resolve(key, value, entitiesOfOption(key, value, map), 'database'));
     }
   }
   assertDatabasesApart(out.databases, map);
+  assertCoordinator(
+    options.transactions,
+    ordered,
+    out.templates.map((t) => t.key),
+  );
   return out;
 }
 
@@ -104,45 +117,6 @@ function perKeyFolders(
   };
 }
 
-/** Every option of the wrong type is refused here, before anything could trip over it. */
-export function assertOptionsShape(options: unknown): asserts options is MultiDbModuleOptions {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new InvalidOptionsError(messages.optionsWrongType(describe(options)));
-  }
-  const o = options as Record<string, unknown>;
-  const expect = (name: string, ok: boolean, wanted: string) => {
-    if (o[name] !== undefined && !ok)
-      throw new InvalidOptionsError(messages.optionWrongType(name, wanted, describe(o[name])));
-  };
-  expect('rootPath', typeof o.rootPath === 'string' && o.rootPath.length > 0, 'a non-empty folder path');
-  expect('entities', Array.isArray(o.entities), 'an array of entities');
-  expect('common', isPlainObject(o.common), 'an object of MikroORM options');
-  expect('migrationOptions', isPlainObject(o.migrationOptions), 'an object');
-  expect('seederOptions', isPlainObject(o.seederOptions), 'an object');
-  expect('requestContext', typeof o.requestContext === 'boolean', 'true or false');
-  expect('tenantResolver', typeof o.tenantResolver === 'function', 'a function (request) => tenant');
-  expect('transactions', isPlainObject(o.transactions), 'an object');
-  assertTransactionsShape(o.transactions as Record<string, unknown> | undefined);
-  for (const name of ['migrationOptions', 'seederOptions']) {
-    const directory = (o[name] as { directory?: unknown } | undefined)?.directory;
-    if (directory !== undefined && (typeof directory !== 'string' || directory.length === 0)) {
-      throw new InvalidOptionsError(
-        messages.optionWrongType(`${name}.directory`, 'a non-empty folder path', describe(directory)),
-      );
-    }
-  }
-}
-
-function assertTransactionsShape(t: Record<string, unknown> | undefined): void {
-  const expect = (name: string, ok: boolean, wanted: string) => {
-    if (t?.[name] !== undefined && !ok)
-      throw new InvalidOptionsError(messages.optionWrongType(`transactions.${name}`, wanted, describe(t[name])));
-  };
-  expect('coordinator', typeof t?.coordinator === 'string' && KEY_PATTERN.test(t.coordinator), 'a database key');
-  expect('table', typeof t?.table === 'string' && /^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(t.table), 'a table name');
-  expect('recoverOnStart', typeof t?.recoverOnStart === 'boolean', 'true or false');
-}
-
 function normaliseDatabases(databases: unknown): Record<string, unknown> {
   if (databases === undefined || databases === null) throw new InvalidOptionsError(messages.databasesMissing());
   if (typeof databases === 'string') return { [DEFAULT_KEY]: databases };
@@ -155,6 +129,7 @@ function normaliseDatabases(databases: unknown): Record<string, unknown> {
   for (const key of keys) {
     if (!KEY_PATTERN.test(key)) throw new InvalidOptionsError(messages.invalidKey(key), { key });
   }
+  assertKeysDistinctIgnoringCase(keys);
   return databases as Record<string, unknown>;
 }
 
@@ -164,9 +139,18 @@ function resolveOne(
   common: MikroOrmOptions,
   rootPath: string,
   entityKey: string,
+  scope: OptionsScope,
 ): ResolvedDatabase {
   const own = toDatabaseOptions(key, value);
-  const { url, replicas, entitiesOf: _, tenants: __, sharesDatabaseWith: ___, ...explicit } = own;
+  assertKnownOptions(scope, key, own);
+  const {
+    url,
+    replicas,
+    entitiesOf: _,
+    tenants: __,
+    sharesDatabaseWith: ___,
+    ...explicit
+  } = withPoolAliasResolved(`Database '${key}'`, own, key);
   const parsed = parseDatabaseUrl(key, url, rootPath);
   const readers = replicaOptions(key, parsed.driver, replicas, rootPath);
   const merged = mergeOptions(
@@ -174,12 +158,25 @@ function resolveOne(
     explicit as Record<string, unknown>,
   );
   const { lazy, acquireTimeout } = takeConnectionPolicy(key, merged);
+  // given only as no-ops (none, or this key), and set by us: below, and at start-up
+  delete merged.entities;
+  delete merged.entitiesTs;
+  const forDriver = takePool(key, parsed.driver, merged);
+  merged.driverOptions = withDriverOptions(merged.driverOptions, forDriver);
+  if (merged.driverOptions === undefined) delete merged.driverOptions;
   merged.contextName = key;
   merged.discovery = { warnWhenNoEntities: false, ...(merged.discovery as object | undefined) };
-  if (readers.options.length > 0) merged.replicas = readers.options;
+  if (readers.options.length > 0) {
+    // a replica with driver options of its own (from its URL) gets the pool's too
+    merged.replicas = readers.options.map((r) =>
+      r.driverOptions === undefined ? r : { ...r, driverOptions: withDriverOptions(r.driverOptions, forDriver) },
+    );
+  }
   const secrets = [
     parsed.password,
     typeof merged.password === 'string' ? merged.password : undefined,
+    ...parsed.secrets,
+    ...secretsIn(merged.driverOptions),
     ...readers.passwords,
   ];
   return {
@@ -238,12 +235,10 @@ function mergeOptions(base: Record<string, unknown>, over: Record<string, unknow
   return out;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return `a ${typeof value}`;
+/** String values of secret-named driver options (`sslpassword`, `ssl.key`, …), one level of nesting deep. */
+function secretsIn(driverOptions: unknown, depth = 0): string[] {
+  if (!isPlainObject(driverOptions) || depth > 1) return [];
+  return Object.entries(driverOptions).flatMap(([name, value]) =>
+    typeof value === 'string' ? (isSecretName(name) ? [value] : []) : secretsIn(value, depth + 1),
+  );
 }

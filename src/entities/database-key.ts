@@ -48,7 +48,9 @@ function declaredKey(entity: unknown, seen: Set<unknown>): unknown {
   if (EntitySchema.is(entity)) {
     const schema = entity as EntitySchema & WithDatabase;
     if (Object.hasOwn(schema, DATABASE_PROPERTY)) return schema[DATABASE_PROPERTY];
-    return declaredKey(schema.meta.class, seen) ?? declaredKey(schema.meta.extends, seen);
+    // only a class that says nothing defers to the parent: `__database__ = null` is refused, not ignored
+    const ofClass = declaredKey(schema.meta.class, seen);
+    return ofClass !== undefined ? ofClass : declaredKey(schema.meta.extends, seen);
   }
   if (typeof entity === 'function') {
     const value = (entity as WithDatabase)[DATABASE_PROPERTY];
@@ -60,5 +62,6 @@ function declaredKey(entity: unknown, seen: Set<unknown>): unknown {
 }
 
 function describe(value: unknown): string {
+  if (value === null) return 'null';
   return typeof value === 'string' ? "''" : `a ${typeof value}`;
 }

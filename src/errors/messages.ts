@@ -38,7 +38,7 @@ export const messages = {
   entityUnknownDatabase: (entity: string, key: string, keys: readonly string[]): string =>
     `Entity '${entity}' declares __database__ = '${key}', but no database '${key}' is configured (configured keys: ${list(keys)}). Add '${key}' to 'databases' or change the entity's __database__.`,
   entityInvalidDatabase: (entity: string, got: string): string =>
-    `Entity '${entity}': __database__ must be a non-empty string naming a configured database key, got ${got}.`,
+    `Entity '${entity}': __database__ must be a non-empty string naming a configured database key, got ${got}. Set it to a key, or remove it to use 'default'.`,
   crossDatabaseRelation: (entity: string, key: string, property: string, target: string, targetKey: string): string =>
     `Entity '${entity}' (database '${key}') has relation '${property}' to '${target}', which lives in database '${targetKey}'. Relations cannot cross databases: store the id as a plain property and load it through that database's repository.`,
   unknownKey: (key: string, keys: readonly string[]): string =>
@@ -153,6 +153,29 @@ export const messages = {
     `Tenant '${tenant}' of '${key}' was used after the work that selected it ended (its HTTP response closed — the client may have gone away — or its runForTenant function returned), so its database is no longer held for it. Await every use inside the request or the runForTenant function; for work that outlives it, call db.runForTenant('${tenant}', fn) there.`,
   tenantUnreachable: (key: string, url: string, reason: string): string =>
     `Database '${key}' (${url}) could not be reached: ${reason}. Check that the tenant's server is running and its URL is right; the next use tries again.`,
+  // options that would be ignored, pools, entity lists (t14-config)
+  unknownOption: (where: string, option: string, suggestion: string): string =>
+    `${where}: unknown option '${option}' (did you mean '${suggestion}'?). An option nestjs-multidb does not know would be ignored, so it is refused: use MikroORM's options, ours (url, lazy, acquireTimeout, replicas, entitiesOf, tenants, sharesDatabaseWith) and pool: { min, max, idleTimeout, maxLifetime } (README, Options).`,
+  entitiesPerDatabase: (where: string, option: string): string =>
+    `${where}: '${option}' cannot be set per database or in 'common'. List every entity, as a class or schema (paths and globs are not loaded), in MultiDbModule.setup({ entities }) or MultiDbModule.forFeature([...]): each goes to the database its static __database__ names (use 'entitiesOf' to give a database another key's entities).`,
+  contextNameIsKey: (where: string): string =>
+    `${where}: 'contextName' is set by nestjs-multidb (to the database key, so request contexts find each database). Remove it.`,
+  optionNotInScope: (where: string, option: string, common: boolean): string =>
+    common
+      ? `${where}: '${option}' belongs to one database, not to 'common'. Set it in that database's options.`
+      : `${where}: a tenant's options cannot set '${option}': it belongs to the template. Set it on the template's key.`,
+  poolMinAboveMax: (key: string, min: number, max: number): string =>
+    `Database '${key}': 'pool.min' (${min}) is larger than 'pool.max' (${max}). Lower 'pool.min' or raise 'pool.max'.`,
+  poolAliasConflict: (where: string, idleTimeout: unknown, idleTimeoutMillis: unknown): string =>
+    `${where}: 'pool.idleTimeout' (${String(idleTimeout)}) and 'pool.idleTimeoutMillis' (${String(idleTimeoutMillis)}) are the same option (MikroORM's name and ours) with different values. Keep one.`,
+  entityNotAClass: (where: string, index: number, got: string): string =>
+    `${where}: entities[${index}] is ${got}, not an entity. Pass entity classes or EntitySchema / defineEntity objects; paths and globs such as 'dist/**/*.entity.js' are not loaded (folder discovery cannot tell which database an entity belongs to): import the classes and list them, in setup({ entities }) or MultiDbModule.forFeature([...]).`,
+  keysDifferInCase: (a: string, b: string): string =>
+    `MultiDbModule: database keys '${a}' and '${b}' differ only in case. A key names folders (migrations/<key>/, seeders/<key>/) that collide on case-insensitive file systems: rename one of them.`,
+  unknownCoordinator: (key: string, keys: readonly string[]): string =>
+    `MultiDbModule: 'transactions.coordinator' names '${key}', which is not a configured database (configured keys: ${list(keys)}). Set it to the key of a PostgreSQL or MySQL/MariaDB database.`,
+  coordinatorIsTemplate: (key: string): string =>
+    `MultiDbModule: 'transactions.coordinator' names '${key}', a tenant template, which has no database of its own. Set it to the key of a PostgreSQL or MySQL/MariaDB database.`,
 } as const;
 
 /** The parts of an over-long name that messages show. */

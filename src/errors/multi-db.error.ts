@@ -33,8 +33,8 @@ export class DriverNotInstalledError extends MultiDbError {
   }
 }
 
-/** An entity names a database key that is not configured, or is otherwise misplaced. */
-export class EntityDatabaseError extends MultiDbError {
+/** An entity names a database key that is not configured, or is otherwise misplaced (an invalid option too). */
+export class EntityDatabaseError extends InvalidOptionsError {
   constructor(
     message: string,
     readonly entity: string,
@@ -194,3 +194,20 @@ export class TransactionFailedError extends MultiDbError {
 
 /** Recovery of in-doubt two-phase transactions failed for a database. */
 export class TransactionRecoveryError extends MultiDbError {}
+
+/**
+ * An option nestjs-multidb would otherwise ignore: not one of MikroORM's, not one of ours (a typo,
+ * or another library's name such as SQLAlchemy's `pool_recycle`).
+ */
+export class UnknownOptionError extends InvalidOptionsError {
+  constructor(
+    message: string,
+    /** The option as written, `pool.` in front for one inside `pool`. */
+    readonly option: string,
+    /** The closest known option. */
+    readonly suggestion: string,
+    key?: string,
+  ) {
+    super(message, { key });
+  }
+}

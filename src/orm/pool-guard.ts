@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import { PoolTimeoutError } from '../errors/multi-db.error.js';
 import { isUnavailable } from '../errors/unavailable.js';
+import { retireAgedConnections } from './pool-recycle.js';
 
 /** The parts of a Kysely dialect and driver we wrap (Kysely is MikroORM's, not our dependency). */
 interface KyselyDriver {
@@ -37,7 +38,8 @@ export function guardConnection(connection: object, key: string, timeoutMs: numb
   const target = connection as Record<string, unknown>;
   const create = target.createKyselyDialect;
   if (typeof create !== 'function') return;
-  const guard = (dialect: KyselyDialect): KyselyDialect => guardDialect(dialect, key, timeoutMs, poolMax);
+  const guard = (dialect: KyselyDialect) =>
+    guardDialect(retireAgedConnections(dialect, target), key, timeoutMs, poolMax);
   target.createKyselyDialect = function (this: unknown, ...args: unknown[]) {
     const dialect = create.apply(this, args) as KyselyDialect | Promise<KyselyDialect>;
     return dialect instanceof Promise ? dialect.then(guard) : guard(dialect);
