@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from '@nestjs/common';
@@ -49,6 +50,9 @@ export interface TenantGate {
   beforePool(): void;
 }
 
+/** The tenant database whose gated connect is running in this async context. */
+const connecting = new AsyncLocalStorage<Database>();
+
 interface GatedConnection {
   connected: boolean;
   ensureConnection(): Promise<void>;
@@ -72,19 +76,24 @@ export function gateTenantOrm(database: Database, gate: TenantGate): void {
   const driver = orm.driver as unknown as GatedDriver;
   const connect = driver.connect.bind(driver);
   driver.connect = async (options?: unknown) => {
-    await gate.open(async () => {
-      let failure: unknown;
-      try {
-        await connect(options);
-        const check = await orm.checkConnection();
-        if (check.ok) return;
-        failure = check.error ?? new Error(check.reason);
-      } catch (error) {
-        failure = error;
-      }
-      await driver.close(true).catch(() => undefined);
-      throw tagError(wrap(failure, config, messages.tenantUnreachable), config.key);
-    });
+    // MikroORM reconnects from inside a connect (ensureDatabase moves to the management database
+    // and back): that open already holds the place, and waiting for it would wait for itself
+    if (connecting.getStore() === database) return connect(options);
+    await gate.open(() =>
+      connecting.run(database, async () => {
+        let failure: unknown;
+        try {
+          await connect(options);
+          const check = await orm.checkConnection();
+          if (check.ok) return;
+          failure = check.error ?? new Error(check.reason);
+        } catch (error) {
+          failure = error;
+        }
+        await driver.close(true).catch(() => undefined);
+        throw tagError(wrap(failure, config, messages.tenantUnreachable), config.key);
+      }),
+    );
     return driver.connection;
   };
   for (const connection of [driver.connection, ...(driver.replicas ?? [])]) {
