@@ -70,3 +70,4 @@ export {
   NoTenantError,
   TenantClosedError,
 } from './errors/multi-db.error.js';
+export { DatabaseClosedError } from './errors/multi-db.error.js';

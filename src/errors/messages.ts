@@ -124,4 +124,11 @@ export const messages = {
     `Two-phase transaction ${id}: whether the commit decision was logged is unknown (${reason}); ${list(keys)} stay prepared. DbService.recoverTransactions() (also run at start-up) commits or rolls them back as the log says, once the coordinator database answers.`,
   recoveryFailed: (key: string, reason: string): string =>
     `Recovery of in-doubt two-phase transactions failed for database '${key}': ${reason}. Check that it is reachable, then call DbService.recoverTransactions() again.`,
+  // closing (issue #14)
+  databaseClosed: (key: string): string =>
+    `Database '${key}' is closed (DbService.close() or application shutdown ran), so it refuses work instead of opening a new connection pool. Finish using its ORM, EntityManagers and repositories before closing, or start the application again.`,
+  tenantEvicted: (key: string, tenant: string): string =>
+    `Tenant database '${key}:${tenant}' is closed: it was detached, closed to make room for another tenant (tenants.maxOpen), or the application is shutting down. Don't keep a tenant's ORM, EntityManager or repository past its request or runForTenant call: take db.em('${key}') again inside db.runForTenant('${tenant}', fn).`,
+  shutdownTimedOut: (key: string, busy: number, ms: number): string =>
+    `Database '${key}': ${busy} connection${busy === 1 ? ' was' : 's were'} still busy (an open transaction or a running query) ${ms} ms after closing began, so ${busy === 1 ? 'it was' : 'they were'} destroyed and their uncommitted work rolled back. Finish transactions before shutdown, or raise this database's 'shutdownTimeout'.`,
 } as const;
