@@ -2,7 +2,8 @@ import { Logger } from '@nestjs/common';
 import { type DriverClass, loadDriver } from '../config/driver-loader.js';
 import { type ResolvedDatabase, resolveOptions } from '../config/resolve-databases.js';
 import { EntityRegistry } from '../entities/entity-registry.js';
-import { UnknownDatabaseError } from '../errors/multi-db.error.js';
+import { messages } from '../errors/messages.js';
+import { TenantClosedError, UnknownDatabaseError } from '../errors/multi-db.error.js';
 import type { EntityLike, MultiDbModuleOptions } from '../multi-db.options.js';
 import { TenantDatabases } from '../tenants/tenant-databases.js';
 import type { TransactionsOptions } from '../transactions/transaction.options.js';
@@ -51,7 +52,8 @@ export async function openDatabases(options: MultiDbModuleOptions, open: OpenOpt
       const started = await startDatabases([{ ...config, options }], registry, { ...open, logger: quiet });
       return started[0] as Database;
     },
-    (database) => closeAll([database], logger),
+    // a tenant's ORM, EntityManagers or repositories kept past its eviction must not reconnect
+    (database) => closeAll([database], logger, tenantRefusal),
     options.tenantResolver,
   );
   const databases = await startDatabases(selected, registry, open);
@@ -62,4 +64,11 @@ export async function openDatabases(options: MultiDbModuleOptions, open: OpenOpt
     throw error;
   }
   return { databases, registry, tenants, transactions: options.transactions };
+}
+
+/** What a closed tenant database's handles throw: TenantClosedError naming its template and tenant. */
+function tenantRefusal({ config }: Database): () => Error {
+  const template = config.entityKey;
+  const tenant = config.key.slice(template.length + 1); // '<template>:<tenant>'
+  return () => new TenantClosedError(template, tenant, messages.tenantEvicted(template, tenant));
 }
