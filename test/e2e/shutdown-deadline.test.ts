@@ -109,7 +109,8 @@ describe('shutdown that ends: shutdownTimeout (issue #14)', () => {
         entities: [Item],
       });
       await leaveOpen(db, 1, 'select 1', true);
-      void leaveOpen(db, 2, SLEEP[engine]);
+      await leaveOpen(db, 2, SLEEP[engine]); // its statement runs from now on, for 30 s
+      // the coordinator log's session, the two-phase participant's and the sleeping one's (at least)
       await expect.poll(() => sessionsOn(engine, name), { interval: 50 }).toBeGreaterThanOrEqual(3);
 
       expect(await closeWithinBound(app)).toBe('closed');
