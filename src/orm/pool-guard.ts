@@ -34,7 +34,10 @@ export function limitAcquireWait(orm: MikroORM, key: string, timeoutMs: number):
   for (const connection of connectionsOf(orm)) guardConnection(connection, key, timeoutMs, poolMax);
 }
 
-/** limitAcquireWait for one MikroORM connection (one pool) that is not connected yet. */
+/**
+ * limitAcquireWait for one MikroORM connection (one pool) that is not connected yet; its pool's
+ * checkouts are tracked too (pool-usage.ts), for closing it within `shutdownTimeout`.
+ */
 export function guardConnection(connection: object, key: string, timeoutMs: number, poolMax?: number): void {
   const target = connection as Record<string, unknown>;
   const create = target.createKyselyDialect;

@@ -1,6 +1,6 @@
+import type { Logger } from '@nestjs/common';
 import { redact } from '../config/mask.js';
 import { DEFAULT_KEY } from '../config/resolve-databases.js';
-import type { Logger } from '@nestjs/common';
 import {
   DatabaseClosedError,
   InvalidOptionsError,
