@@ -10,6 +10,7 @@ import type { EntityLike } from './multi-db.options.js';
 import type { EntityRegistry } from './entities/entity-registry.js';
 import type { StartedDatabases } from './orm/open-databases.js';
 import { closeAll, type Database } from './orm/start-databases.js';
+import { assertOpen } from './orm/seal.js';
 import { createSchema, dropSchema } from './orm/schema-tools.js';
 import type { TenantDatabase } from './multi-db.options.js';
 import type { TenantDatabases } from './tenants/tenant-databases.js';
@@ -112,12 +113,12 @@ export class DbService implements OnModuleInit, OnApplicationShutdown {
 
   /** Creates the missing tables of the given databases (all when none given); existing tables and rows are kept. */
   async createAll(...keys: string[]): Promise<void> {
-    await Promise.all(this.#select(keys).map((db) => createSchema(db.orm)));
+    await Promise.all(this.#select(keys, true).map((db) => createSchema(db.orm)));
   }
 
   /** Drops the registered entities' tables of the given databases (all when none given), nothing else. */
   async dropAll(...keys: string[]): Promise<void> {
-    await Promise.all(this.#select(keys).map((db) => dropSchema(db.orm)));
+    await Promise.all(this.#select(keys, true).map((db) => dropSchema(db.orm)));
   }
 
   /** Runs `fn` in one fresh request context over all databases (queue workers, cron jobs, scripts). */
@@ -129,7 +130,7 @@ export class DbService implements OnModuleInit, OnApplicationShutdown {
   close(): Promise<void> {
     // none of these rejects: each database's close failure is logged on its own
     this.#closing ??= Promise.all([
-      this.#transactions.close(),
+      this.#transactions.close(this.#logger),
       closeAll([...this.#byKey.values()], this.#logger),
       this.#tenants.close(),
     ]).then(() => undefined);
@@ -147,8 +148,12 @@ export class DbService implements OnModuleInit, OnApplicationShutdown {
     throw new UnknownDatabaseError(key, [...this.keys, ...this.#tenants.templates]);
   }
 
-  #select(keys: readonly string[]): Database[] {
-    return keys.length === 0 ? [...this.#byKey.values()] : [...new Set(keys)].map((key) => this.#database(key));
+  /** The databases of `keys` (all when none); `open`: every one must still be open (a closed one fails with its key, before any runs). */
+  #select(keys: readonly string[], open = false): Database[] {
+    const selected =
+      keys.length === 0 ? [...this.#byKey.values()] : [...new Set(keys)].map((key) => this.#database(key));
+    if (open) for (const db of selected) assertOpen(db.orm);
+    return selected;
   }
 
   /** The tenant templates: keys whose `tenants` option gives each tenant a database of its own. */

@@ -74,3 +74,4 @@ export {
 export { TenantBusyError, TenantReleasedError } from './errors/multi-db.error.js';
 export type { PoolOptions } from './multi-db.options.js';
 export { UnknownOptionError } from './errors/multi-db.error.js';
+export { DatabaseClosedError } from './errors/multi-db.error.js';

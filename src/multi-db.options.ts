@@ -73,6 +73,14 @@ export interface ConnectionPolicy {
    * @default 10000
    */
   acquireTimeout?: number;
+  /**
+   * Milliseconds closing this database (application shutdown, `DbService.close()`, a tenant's
+   * eviction) waits for connections still in use — an open transaction, a running query — before
+   * it destroys them (their uncommitted work is rolled back) and logs a warning naming the key and
+   * how many were busy. New work is refused from the moment closing starts. `0` destroys them at once.
+   * @default 10000
+   */
+  shutdownTimeout?: number;
 }
 
 /** One database: its URL plus any MikroORM option (pool, debug, naming strategy, …). */

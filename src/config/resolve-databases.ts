@@ -18,6 +18,7 @@ export const DEFAULT_KEY = 'default';
 export const DEFAULT_MIGRATIONS_DIRECTORY = 'migrations';
 export const DEFAULT_SEEDERS_DIRECTORY = 'seeders';
 export const DEFAULT_ACQUIRE_TIMEOUT_MS = 10_000;
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
 /** One configured database, validated and merged, before its ORM starts. */
 export interface ResolvedDatabase {
@@ -36,6 +37,8 @@ export interface ResolvedDatabase {
   lazy: boolean;
   /** Milliseconds a query waits for a pooled connection. */
   acquireTimeout: number;
+  /** Milliseconds closing waits for connections in use before destroying them. */
+  shutdownTimeout: number;
   /** MikroORM options without `driver` resolution and entities. */
   options: MikroOrmOptions & Record<string, unknown>;
 }
@@ -157,7 +160,7 @@ function resolveOne(
     mergeOptions(common as Record<string, unknown>, parsed.options),
     explicit as Record<string, unknown>,
   );
-  const { lazy, acquireTimeout } = takeConnectionPolicy(key, merged);
+  const { lazy, acquireTimeout, shutdownTimeout } = takeConnectionPolicy(key, merged);
   // given only as no-ops (none, or this key), and set by us: below, and at start-up
   delete merged.entities;
   delete merged.entitiesTs;
@@ -189,6 +192,7 @@ function resolveOne(
     sqliteFile: parsed.sqliteFile,
     lazy,
     acquireTimeout,
+    shutdownTimeout,
     options: merged,
   };
 }
@@ -196,6 +200,7 @@ function resolveOne(
 /** Removes our connection policy from the merged options (MikroORM has no such options) and checks it. */
 function takeConnectionPolicy(key: string, merged: Record<string, unknown>): Required<ConnectionPolicy> {
   const { lazy = false, acquireTimeout = DEFAULT_ACQUIRE_TIMEOUT_MS } = merged as ConnectionPolicy;
+  const shutdownTimeout = takeShutdownTimeout(key, merged);
   delete merged.lazy;
   delete merged.acquireTimeout;
   if (typeof lazy !== 'boolean')
@@ -212,7 +217,24 @@ function takeConnectionPolicy(key: string, merged: Record<string, unknown>): Req
       { key },
     );
   }
-  return { lazy, acquireTimeout };
+  return { lazy, acquireTimeout, shutdownTimeout };
+}
+
+/** `shutdownTimeout`: 0 (destroy busy connections at once) up to setTimeout's largest delay. */
+function takeShutdownTimeout(key: string, merged: Record<string, unknown>): number {
+  const { shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT_MS } = merged as ConnectionPolicy;
+  delete merged.shutdownTimeout;
+  if (
+    typeof shutdownTimeout !== 'number' ||
+    !Number.isFinite(shutdownTimeout) ||
+    shutdownTimeout < 0 ||
+    shutdownTimeout > MAX_TIMER_MS
+  ) {
+    const got = typeof shutdownTimeout === 'number' ? String(shutdownTimeout) : describe(shutdownTimeout);
+    const wanted = `a number of milliseconds from 0 to ${MAX_TIMER_MS}`;
+    throw new InvalidOptionsError(messages.optionWrongType(`${key}.shutdownTimeout`, wanted, got), { key });
+  }
+  return shutdownTimeout;
 }
 
 function toDatabaseOptions(key: string, value: unknown): DatabaseOptions {

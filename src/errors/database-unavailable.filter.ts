@@ -3,6 +3,7 @@ import { BaseExceptionFilter } from '@nestjs/core';
 import type { MikroORM } from '@mikro-orm/core';
 import { connectionsOf } from '../orm/pool-guard.js';
 import {
+  DatabaseClosedError,
   InvalidTenantKeyError,
   MultiDbError,
   NoTenantError,
@@ -94,7 +95,7 @@ function tenantReply(error: TenantError, options: DatabaseUnavailableFilterOptio
 
 /**
  * Answers HTTP 503 naming the database when a request fails because its database cannot be
- * reached, instead of a 500; every other error goes to Nest's usual handling. The other databases'
+ * reached or is closed (DatabaseClosedError, during shutdown), instead of a 500; every other error goes to Nest's usual handling. The other databases'
  * requests are unaffected, and the pool reconnects by itself when the server is back. A tenant
  * that cannot be used gets 404 (unknown tenant or invalid key alike, see
  * `DatabaseUnavailableFilterOptions`), 400 (no tenant where one is needed) or 503 (every tenant
@@ -123,7 +124,8 @@ export class DatabaseUnavailableFilter extends BaseExceptionFilter {
   }
 
   override catch(exception: unknown, host: ArgumentsHost): void {
-    const key = databaseKeyOfError(exception);
+    // a closed database's refusal may come from our own code (DbService.createAll), not through a connection
+    const key = databaseKeyOfError(exception) ?? (exception instanceof DatabaseClosedError ? exception.key : undefined);
     if (host.getType() !== 'http') {
       super.catch(exception, host);
     } else if (exception instanceof TenantError) {

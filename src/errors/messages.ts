@@ -155,7 +155,7 @@ export const messages = {
     `Database '${key}' (${url}) could not be reached: ${reason}. Check that the tenant's server is running and its URL is right; the next use tries again.`,
   // options that would be ignored, pools, entity lists (t14-config)
   unknownOption: (where: string, option: string, suggestion: string): string =>
-    `${where}: unknown option '${option}' (did you mean '${suggestion}'?). An option nestjs-multidb does not know would be ignored, so it is refused: use MikroORM's options, ours (url, lazy, acquireTimeout, replicas, entitiesOf, tenants, sharesDatabaseWith) and pool: { min, max, idleTimeout, maxLifetime } (README, Options).`,
+    `${where}: unknown option '${option}' (did you mean '${suggestion}'?). An option nestjs-multidb does not know would be ignored, so it is refused: use MikroORM's options, ours (url, lazy, acquireTimeout, shutdownTimeout, replicas, entitiesOf, tenants, sharesDatabaseWith) and pool: { min, max, idleTimeout, maxLifetime } (README, Options).`,
   entitiesPerDatabase: (where: string, option: string): string =>
     `${where}: '${option}' cannot be set per database or in 'common'. List every entity, as a class or schema (paths and globs are not loaded), in MultiDbModule.setup({ entities }) or MultiDbModule.forFeature([...]): each goes to the database its static __database__ names (use 'entitiesOf' to give a database another key's entities).`,
   contextNameIsKey: (where: string): string =>
@@ -176,6 +176,13 @@ export const messages = {
     `MultiDbModule: 'transactions.coordinator' names '${key}', which is not a configured database (configured keys: ${list(keys)}). Set it to the key of a PostgreSQL or MySQL/MariaDB database.`,
   coordinatorIsTemplate: (key: string): string =>
     `MultiDbModule: 'transactions.coordinator' names '${key}', a tenant template, which has no database of its own. Set it to the key of a PostgreSQL or MySQL/MariaDB database.`,
+  // closing (issue #14)
+  databaseClosed: (key: string): string =>
+    `Database '${key}' is closed (DbService.close() or application shutdown ran), so it refuses work instead of opening a new connection pool. Finish using its ORM, EntityManagers and repositories before closing, or start the application again.`,
+  tenantEvicted: (key: string, tenant: string): string =>
+    `Tenant database '${key}:${tenant}' is closed: it was detached, closed to make room for another tenant (tenants.maxOpen), or the application is shutting down. Don't keep a tenant's ORM, EntityManager or repository past its request or runForTenant call: take db.em('${key}') again inside db.runForTenant('${tenant}', fn).`,
+  shutdownTimedOut: (key: string, busy: number, ms: number): string =>
+    `Database '${key}': ${busy} connection${busy === 1 ? ' was' : 's were'} still busy (an open transaction or a running query) ${ms} ms after closing began, so ${busy === 1 ? 'it was' : 'they were'} destroyed and their uncommitted work rolled back. Finish transactions before shutdown, or raise this database's 'shutdownTimeout'.`,
 } as const;
 
 /** The parts of an over-long name that messages show. */

@@ -116,10 +116,13 @@ export class NoTenantError extends TenantError {
   }
 }
 
-/** A tenant database was used after it was closed (shutdown, detach). */
+/** A tenant database was used after it was closed (shutdown, detach, eviction by `tenants.maxOpen`). */
 export class TenantClosedError extends TenantError {
-  constructor(key: string, tenant: string) {
-    super(messages.tenantClosed(key, tenant), key, tenant);
+  /** Marks it as a database being unavailable right now (HTTP 503 through DatabaseUnavailableFilter). */
+  readonly code = 'MULTIDB_DATABASE_CLOSED';
+
+  constructor(key: string, tenant: string, message: string = messages.tenantClosed(key, tenant)) {
+    super(message, key, tenant);
   }
 }
 
@@ -209,5 +212,18 @@ export class UnknownOptionError extends InvalidOptionsError {
     key?: string,
   ) {
     super(message, { key });
+  }
+}
+
+/**
+ * A database was used after it was closed (`DbService.close()`, application shutdown): its ORM,
+ * EntityManagers, repositories and connections refuse work instead of opening a new pool.
+ */
+export class DatabaseClosedError extends MultiDbError {
+  /** Marks it as a database being unavailable right now (HTTP 503 through DatabaseUnavailableFilter). */
+  readonly code = 'MULTIDB_DATABASE_CLOSED';
+
+  constructor(key: string) {
+    super(messages.databaseClosed(key), { key });
   }
 }

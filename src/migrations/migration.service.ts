@@ -6,6 +6,7 @@ import { messages } from '../errors/messages.js';
 import { MULTIDB_MODULE_OPTIONS } from '../multi-db.constants.js';
 import type { MultiDbModuleOptions } from '../multi-db.options.js';
 import { createSchema, dropSchema, updateSchema } from '../orm/schema-tools.js';
+import { assertOpen } from '../orm/seal.js';
 import { forEachKey, onlyValue } from './per-key.js';
 
 /** How to create a migration. */
@@ -109,7 +110,7 @@ export class MigrationService implements OnModuleInit {
 
   async #run<T>(operation: string, keys: readonly string[], fn: (key: string) => Promise<T>): Promise<KeyOutcome<T>[]> {
     const selected = keys.length === 0 ? this.db.keys : [...new Set(keys)];
-    for (const key of selected) this.db.orm(key); // unknown keys fail before anything runs
+    for (const key of selected) assertOpen(this.db.orm(key)); // unknown or closed keys fail before anything runs
     return forEachKey(operation, selected, fn, (key, text) => this.db.redact(key, text));
   }
 

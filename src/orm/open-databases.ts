@@ -2,7 +2,8 @@ import { Logger } from '@nestjs/common';
 import { type DriverClass, loadDriver } from '../config/driver-loader.js';
 import { type ResolvedDatabase, resolveOptions } from '../config/resolve-databases.js';
 import { EntityRegistry } from '../entities/entity-registry.js';
-import { UnknownDatabaseError } from '../errors/multi-db.error.js';
+import { messages } from '../errors/messages.js';
+import { TenantClosedError, UnknownDatabaseError } from '../errors/multi-db.error.js';
 import type { EntityLike, MultiDbModuleOptions } from '../multi-db.options.js';
 import { DatabaseClaims } from '../tenants/tenant-claims.js';
 import { TenantDatabases } from '../tenants/tenant-databases.js';
@@ -50,7 +51,8 @@ export async function openDatabases(options: MultiDbModuleOptions, open: OpenOpt
     templates,
     // prepared when attached, created on first use, connected on first query (tenants/tenant-orm.ts)
     async (config) => prepareTenantOrm(config, registry, config.options.driver ?? (await driverOf(config)), quiet),
-    (database) => closeAll([database], logger),
+    // a tenant's ORM, EntityManagers or repositories kept past its eviction must not reconnect
+    (database) => closeAll([database], logger, tenantRefusal),
     options.tenantResolver,
     // every configured key, opened or not (the CLI opens a few): a tenant may not use their databases
     new DatabaseClaims(configs),
@@ -63,4 +65,11 @@ export async function openDatabases(options: MultiDbModuleOptions, open: OpenOpt
     throw error;
   }
   return { databases, registry, tenants, transactions: options.transactions };
+}
+
+/** What a closed tenant database's handles throw: TenantClosedError naming its template and tenant. */
+function tenantRefusal({ config }: Database): () => Error {
+  const template = config.entityKey;
+  const tenant = config.key.slice(template.length + 1); // '<template>:<tenant>'
+  return () => new TenantClosedError(template, tenant, messages.tenantEvicted(template, tenant));
 }

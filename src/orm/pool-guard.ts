@@ -1,7 +1,8 @@
 import type { MikroORM } from '@mikro-orm/core';
-import { PoolTimeoutError } from '../errors/multi-db.error.js';
+import { DatabaseClosedError, PoolTimeoutError } from '../errors/multi-db.error.js';
 import { isUnavailable } from '../errors/unavailable.js';
 import { retireAgedConnections } from './pool-recycle.js';
+import { trackUsage } from './pool-usage.js';
 
 /** The parts of a Kysely dialect and driver we wrap (Kysely is MikroORM's, not our dependency). */
 interface KyselyDriver {
@@ -10,6 +11,7 @@ interface KyselyDriver {
   beginTransaction(connection: object, settings: unknown): Promise<void>;
   commitTransaction(connection: object): Promise<void>;
   rollbackTransaction(connection: object): Promise<void>;
+  destroy(): Promise<void>;
 }
 interface KyselyDialect {
   createDriver(): KyselyDriver;
@@ -33,20 +35,29 @@ export function limitAcquireWait(orm: MikroORM, key: string, timeoutMs: number):
   for (const connection of connectionsOf(orm)) guardConnection(connection, key, timeoutMs, poolMax);
 }
 
-/** limitAcquireWait for one MikroORM connection (one pool) that is not connected yet. */
+/**
+ * limitAcquireWait for one MikroORM connection (one pool) that is not connected yet; its pool's
+ * checkouts are tracked too (pool-usage.ts), for closing it within `shutdownTimeout`.
+ */
 export function guardConnection(connection: object, key: string, timeoutMs: number, poolMax?: number): void {
   const target = connection as Record<string, unknown>;
   const create = target.createKyselyDialect;
   if (typeof create !== 'function') return;
-  const guard = (dialect: KyselyDialect) =>
-    guardDialect(retireAgedConnections(dialect, target), key, timeoutMs, poolMax);
+  const guard = (dialect: KyselyDialect): KyselyDialect =>
+    guardDialect(retireAgedConnections(dialect, target), target, key, timeoutMs, poolMax);
   target.createKyselyDialect = function (this: unknown, ...args: unknown[]) {
     const dialect = create.apply(this, args) as KyselyDialect | Promise<KyselyDialect>;
     return dialect instanceof Promise ? dialect.then(guard) : guard(dialect);
   };
 }
 
-function guardDialect(dialect: KyselyDialect, key: string, timeoutMs: number, poolMax?: number): KyselyDialect {
+function guardDialect(
+  dialect: KyselyDialect,
+  owner: object,
+  key: string,
+  timeoutMs: number,
+  poolMax?: number,
+): KyselyDialect {
   const createDriver = dialect.createDriver.bind(dialect);
   const createAdapter = dialect.createAdapter.bind(dialect);
   // Kysely queues single-connection dialects (SQLite) on a mutex of its own that no timeout
@@ -58,8 +69,11 @@ function guardDialect(dialect: KyselyDialect, key: string, timeoutMs: number, po
   };
   dialect.createDriver = () => {
     const driver = createDriver();
+    const usage = trackUsage(owner, driver, closedError(key));
     giveBackFailedTransactions(driver);
-    const watchdog = new Watchdog(timeoutMs, () => new PoolTimeoutError(key, timeoutMs, single ? 1 : poolMax));
+    const watchdog = new Watchdog(timeoutMs, timeoutError(key, timeoutMs, single ? 1 : poolMax));
+    // a closed pool leaves no timer behind (it would keep the driver and its sockets alive)
+    usage.onStop((error) => watchdog.stop(error));
     const acquire = driver.acquireConnection.bind(driver);
     const release = driver.releaseConnection.bind(driver);
     const lateRelease = (connection: object) => void release(connection).catch(() => {});
@@ -76,7 +90,7 @@ function guardDialect(dialect: KyselyDialect, key: string, timeoutMs: number, po
           gate.leave();
         });
       } catch (error) {
-        if (!(error instanceof PoolTimeoutError)) gate.leave();
+        if (!watchdog.gaveUp(error)) gate.leave(); // else the turn is passed on when it comes (late)
         throw error;
       }
     };
@@ -90,6 +104,15 @@ function guardDialect(dialect: KyselyDialect, key: string, timeoutMs: number, po
     return driver;
   };
   return dialect;
+}
+
+/** Built outside the driver's scope: a closure made there would keep the whole driver alive with it. */
+function timeoutError(key: string, timeoutMs: number, poolMax: number | undefined): () => Error {
+  return () => new PoolTimeoutError(key, timeoutMs, poolMax);
+}
+
+function closedError(key: string): () => Error {
+  return () => new DatabaseClosedError(key);
 }
 
 /**
@@ -147,6 +170,7 @@ interface Waiter {
 class Watchdog {
   readonly #waiting = new Set<Waiter>();
   #timer: NodeJS.Timeout | undefined;
+  #stopped: Error | undefined;
 
   constructor(
     private readonly timeoutMs: number,
@@ -166,8 +190,22 @@ class Watchdog {
     });
   }
 
+  /** The pool is closing: pending waits fail with `error`, and no timer is left behind. */
+  stop(error: Error): void {
+    this.#stopped = error;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const waiter of this.#waiting) waiter.fail(error);
+    this.#waiting.clear();
+  }
+
+  /** Whether a wait failed because of this watchdog (timed out, or stopped) rather than its own promise. */
+  gaveUp(error: unknown): boolean {
+    return error instanceof PoolTimeoutError || (error !== undefined && error === this.#stopped);
+  }
+
   #arm(): void {
-    if (this.#timer !== undefined) return;
+    if (this.#timer !== undefined || this.#stopped !== undefined) return;
     const first = this.#waiting.values().next().value;
     if (first === undefined) return;
     this.#timer = setTimeout(() => this.#expire(), Math.max(0, first.since + this.timeoutMs - Date.now()));

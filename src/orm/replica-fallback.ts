@@ -39,11 +39,16 @@ export function fallBackFromDeadReplicas(orm: MikroORM, onDown: (replica: number
       try {
         return await execute(...args);
       } catch (error) {
-        if (!isUnavailable(error)) throw error;
+        // a closed database refuses on every connection: no replica is down then
+        if (!isUnavailable(error) || isClosedError(error)) throw error;
         if ((downUntil.get(replica) ?? 0) <= Date.now()) onDown(index, error);
         downUntil.set(replica, Date.now() + REPLICA_RETRY_MS);
         return primary.execute(...args);
       }
     };
   });
+}
+
+function isClosedError(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'MULTIDB_DATABASE_CLOSED';
 }

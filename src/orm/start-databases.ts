@@ -8,10 +8,17 @@ import type { ResolvedDatabase } from '../config/resolve-databases.js';
 import { entityName } from '../entities/database-key.js';
 import type { EntityRegistry } from '../entities/entity-registry.js';
 import { tagErrorsWithKey } from '../errors/database-unavailable.filter.js';
-import { limitAcquireWait } from './pool-guard.js';
-import { DatabaseConnectionError, EntityDatabaseError, MultiDbError } from '../errors/multi-db.error.js';
+import { connectionsOf, limitAcquireWait } from './pool-guard.js';
+import {
+  DatabaseClosedError,
+  DatabaseConnectionError,
+  EntityDatabaseError,
+  MultiDbError,
+} from '../errors/multi-db.error.js';
 import { messages } from '../errors/messages.js';
+import { closeWithin } from './close-database.js';
 import { fallBackFromDeadReplicas, REPLICA_RETRY_MS } from './replica-fallback.js';
+import type { Refusal } from './seal.js';
 
 /** A started database: its resolved configuration and its ORM. */
 export interface Database {
@@ -67,12 +74,28 @@ export async function startDatabases(
   throw failures[0];
 }
 
-/** Closes every ORM, each in its own try/catch so one failure does not leak the others. */
-export async function closeAll(databases: readonly Database[], logger: Pick<Logger, 'error'>): Promise<void> {
+/**
+ * Closes every ORM, each in its own try/catch so one failure does not leak the others. Each refuses
+ * work from the start (`refusal`: DatabaseClosedError by default), waits up to its `shutdownTimeout`
+ * for connections still in use, then destroys them (closeWithin).
+ */
+export async function closeAll(
+  databases: readonly Database[],
+  logger: Pick<Logger, 'error' | 'warn'>,
+  refusal: (database: Database) => Refusal = (db) => () => new DatabaseClosedError(db.config.key),
+): Promise<void> {
   await Promise.all(
-    databases.map(async ({ config, orm }) => {
+    databases.map(async (database) => {
+      const { config, orm } = database;
       try {
-        await orm.close(true);
+        await closeWithin({
+          key: config.key,
+          connections: connectionsOf(orm),
+          shutdownTimeout: config.shutdownTimeout,
+          refusal: refusal(database),
+          close: () => orm.close(true),
+          logger,
+        });
       } catch (error) {
         logger.error(`Database '${config.key}' failed to close: ${redact(errorMessage(error), config.secrets)}`);
       }

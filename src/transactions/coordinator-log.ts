@@ -1,5 +1,8 @@
+import type { Logger } from '@nestjs/common';
 import type { Connection, MikroORM } from '@mikro-orm/core';
 import type { ResolvedDatabase } from '../config/resolve-databases.js';
+import { DatabaseClosedError } from '../errors/multi-db.error.js';
+import { closeWithin } from '../orm/close-database.js';
 import { guardConnection } from '../orm/pool-guard.js';
 import { logTag } from './global-id.js';
 import { HeldConnection } from './held-connection.js';
@@ -30,6 +33,7 @@ export class CoordinatorLog {
    * connection is held by a transaction waiting for a second one.
    */
   readonly #connection: Connection;
+  readonly #shutdownTimeout: number;
   #created: Promise<void> | undefined;
 
   readonly key: string;
@@ -44,6 +48,7 @@ export class CoordinatorLog {
     this.tag = logTag(String(orm.config.get('dbName')), table);
     const ConnectionClass = orm.em.getConnection('write').constructor as new (config: MikroORM['config']) => Connection;
     this.#connection = new ConnectionClass(orm.config);
+    this.#shutdownTimeout = config.shutdownTimeout;
     guardConnection(this.#connection, config.key, config.acquireTimeout, orm.config.get('pool')?.max);
   }
 
@@ -52,9 +57,16 @@ export class CoordinatorLog {
     return HeldConnection.open(this.#connection);
   }
 
-  /** Closes the log's own pool. */
-  async close(): Promise<void> {
-    await this.#connection.close(true);
+  /** Closes the log's own pool like a database's (closeWithin): a transaction still holding a session gets the shutdown deadline. */
+  async close(logger: Pick<Logger, 'warn'>): Promise<void> {
+    await closeWithin({
+      key: this.key,
+      connections: [this.#connection],
+      shutdownTimeout: this.#shutdownTimeout,
+      refusal: () => new DatabaseClosedError(this.key),
+      close: () => this.#connection.close(true),
+      logger,
+    });
   }
 
   /** Creates the log table once per process (idempotent). */

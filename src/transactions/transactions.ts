@@ -1,6 +1,8 @@
+import type { Logger } from '@nestjs/common';
 import { redact } from '../config/mask.js';
 import { DEFAULT_KEY } from '../config/resolve-databases.js';
 import {
+  DatabaseClosedError,
   InvalidOptionsError,
   TransactionFailedError,
   TransactionSetupError,
@@ -29,6 +31,7 @@ export class CrossDatabaseTransactions {
   /** Keys whose server was checked for two-phase commit (setting, privilege). */
   readonly #usable = new Map<string, Promise<void>>();
   #log: CoordinatorLog | undefined;
+  #closed = false;
 
   constructor(
     databases: readonly Database[],
@@ -58,7 +61,7 @@ export class CrossDatabaseTransactions {
     const log = this.#coordinator();
     const participants = databases.map((db) => db.config.key);
     const session = await log.session().catch((error: unknown) => {
-      throw this.#coordinatorFailed(log, error, participants);
+      throw error instanceof DatabaseClosedError ? error : this.#coordinatorFailed(log, error, participants);
     });
     try {
       // the row and its session lock: recovery leaves a transaction alone while its owner is alive
@@ -86,9 +89,13 @@ export class CrossDatabaseTransactions {
     }
   }
 
-  /** Closes the coordinator log's own connections (never fails: its sessions hold nothing to lose). */
-  async close(): Promise<void> {
-    await this.#log?.close().catch(() => undefined);
+  /**
+   * Closes the coordinator log's own connections (never fails: its sessions hold nothing to lose);
+   * a log not opened yet never will be.
+   */
+  async close(logger: Pick<Logger, 'warn'>): Promise<void> {
+    this.#closed = true;
+    await this.#log?.close(logger).catch(() => undefined);
   }
 
   /** Resolves in-doubt two-phase transactions of every PostgreSQL and MySQL/MariaDB database. */
@@ -118,6 +125,8 @@ export class CrossDatabaseTransactions {
   #coordinator(): CoordinatorLog {
     if (this.#log) return this.#log;
     const key = this.options.coordinator ?? DEFAULT_KEY;
+    // a log created now would open a pool of its own that nothing closes
+    if (this.#closed) throw new DatabaseClosedError(key);
     const { config, orm } = this.#database(key);
     if (!canPrepare(config.driver))
       throw new TransactionSetupError(messages.coordinatorUnsupported(key, config.driver), { key });
