@@ -141,10 +141,13 @@ export class TenantBusyError extends TenantError {
   }
 }
 
-/** A tenant database was used after the request or runForTenant call that selected its tenant ended. */
-export class TenantReleasedError extends TenantError {
+/**
+ * A tenant database was used after the request or runForTenant call that selected its tenant
+ * ended, and its ORM has been closed since (evicted by `maxOpen`): a TenantClosedError that says why.
+ */
+export class TenantReleasedError extends TenantClosedError {
   constructor(key: string, tenant: string) {
-    super(messages.tenantReleased(key, tenant), key, tenant);
+    super(key, tenant, messages.tenantReleased(key, tenant));
   }
 }
 

@@ -216,7 +216,7 @@ describe('a tenant database kept past its runForTenant', () => {
       await db.runForTenant('b', () => db.em('tenant').getConnection().execute('select 1')); // a is closed for b
       const error = await rejection(kept.getConnection().execute('select 1'));
       expect(error).toBeInstanceOf(TenantReleasedError);
-      expect(error.message).toContain("Tenant 'a' of 'tenant' was used after the work that selected it ended");
+      expect(error.message).toContain("tenant 'a' of 'tenant' was used after the work that selected it ended");
       expect(db.tenantStats()).toMatchObject({ open: 1, peakOpen: 1, opened: 2, closed: 1 });
     } finally {
       await booted.app.close();
