@@ -1,10 +1,10 @@
 import { InvalidOptionsError } from '../errors/multi-db.error.js';
 import { messages } from '../errors/messages.js';
 import type { DriverName } from './database-url.js';
+import { checkDuration, shown } from './durations.js';
 import { describe, isPlainObject } from './values.js';
 
 /** setTimeout's largest delay. */
-export const MAX_TIMER_MS = 2_147_483_647;
 
 /** What the pool options add to the driver's own options (`driverOptions`). */
 export interface PoolDriverOptions {
@@ -64,9 +64,7 @@ export function takePool(key: string, driver: DriverName, merged: Record<string,
     ['idleTimeout', idleTimeout],
     ['maxLifetime', maxLifetime],
   ] as const) {
-    if (value !== undefined && !isDuration(value)) {
-      throw wrongType(key, `pool.${name}`, `a number of milliseconds from 1 to ${MAX_TIMER_MS}`, shown(value));
-    }
+    if (value !== undefined) checkDuration(key, `pool.${name}`, value);
   }
   const mapped: Record<string, unknown> = {};
   if (min !== undefined) mapped.min = min;
@@ -92,14 +90,6 @@ export function withDriverOptions(driverOptions: unknown, extra: PoolDriverOptio
   return isPlainObject(driverOptions) ? { ...extra, ...driverOptions } : driverOptions;
 }
 
-function isDuration(value: unknown): boolean {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= MAX_TIMER_MS;
-}
-
 function wrongType(key: string, name: string, wanted: string, got: string): InvalidOptionsError {
   return new InvalidOptionsError(messages.optionWrongType(`${key}.${name}`, wanted, got), { key });
-}
-
-function shown(value: unknown): string {
-  return typeof value === 'number' ? String(value) : describe(value);
 }

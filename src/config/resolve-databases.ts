@@ -1,7 +1,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { InvalidOptionsError } from '../errors/multi-db.error.js';
 import { messages } from '../errors/messages.js';
-import type { ConnectionPolicy, DatabaseOptions, MikroOrmOptions, MultiDbModuleOptions } from '../multi-db.options.js';
+import type { DatabaseOptions, MikroOrmOptions, MultiDbModuleOptions } from '../multi-db.options.js';
 import { TenantTemplate } from '../tenants/tenant-template.js';
 import { type DriverName, parseDatabaseUrl } from './database-url.js';
 import { entitiesOfOption, replicaOptions } from './database-extras.js';
@@ -9,16 +9,16 @@ import { assertDatabasesApart } from './shared-databases.js';
 import { assertKnownOptions, type OptionsScope } from './known-options.js';
 import { isSecretName } from './mask.js';
 import { assertCoordinator, assertKeysDistinctIgnoringCase, assertOptionsShape, KEY_PATTERN } from './options-shape.js';
-import { MAX_TIMER_MS, takePool, withDriverOptions, withPoolAliasResolved } from './pool-options.js';
+import { takeConnectionPolicy } from './connection-policy.js';
+import { takePool, withDriverOptions, withPoolAliasResolved } from './pool-options.js';
 import { describe, isPlainObject } from './values.js';
 
+export { DEFAULT_ACQUIRE_TIMEOUT_MS, DEFAULT_SHUTDOWN_TIMEOUT_MS } from './connection-policy.js';
 export { assertOptionsShape } from './options-shape.js';
 
 export const DEFAULT_KEY = 'default';
 export const DEFAULT_MIGRATIONS_DIRECTORY = 'migrations';
 export const DEFAULT_SEEDERS_DIRECTORY = 'seeders';
-export const DEFAULT_ACQUIRE_TIMEOUT_MS = 10_000;
-export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
 /** One configured database, validated and merged, before its ORM starts. */
 export interface ResolvedDatabase {
@@ -195,46 +195,6 @@ function resolveOne(
     shutdownTimeout,
     options: merged,
   };
-}
-
-/** Removes our connection policy from the merged options (MikroORM has no such options) and checks it. */
-function takeConnectionPolicy(key: string, merged: Record<string, unknown>): Required<ConnectionPolicy> {
-  const { lazy = false, acquireTimeout = DEFAULT_ACQUIRE_TIMEOUT_MS } = merged as ConnectionPolicy;
-  const shutdownTimeout = takeShutdownTimeout(key, merged);
-  delete merged.lazy;
-  delete merged.acquireTimeout;
-  if (typeof lazy !== 'boolean')
-    throw new InvalidOptionsError(messages.optionWrongType(`${key}.lazy`, 'true or false', describe(lazy)), { key });
-  if (
-    typeof acquireTimeout !== 'number' ||
-    !Number.isFinite(acquireTimeout) ||
-    acquireTimeout <= 0 ||
-    acquireTimeout > MAX_TIMER_MS
-  ) {
-    const got = typeof acquireTimeout === 'number' ? String(acquireTimeout) : describe(acquireTimeout);
-    throw new InvalidOptionsError(
-      messages.optionWrongType(`${key}.acquireTimeout`, `a number of milliseconds from 1 to ${MAX_TIMER_MS}`, got),
-      { key },
-    );
-  }
-  return { lazy, acquireTimeout, shutdownTimeout };
-}
-
-/** `shutdownTimeout`: 0 (destroy busy connections at once) up to setTimeout's largest delay. */
-function takeShutdownTimeout(key: string, merged: Record<string, unknown>): number {
-  const { shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT_MS } = merged as ConnectionPolicy;
-  delete merged.shutdownTimeout;
-  if (
-    typeof shutdownTimeout !== 'number' ||
-    !Number.isFinite(shutdownTimeout) ||
-    shutdownTimeout < 0 ||
-    shutdownTimeout > MAX_TIMER_MS
-  ) {
-    const got = typeof shutdownTimeout === 'number' ? String(shutdownTimeout) : describe(shutdownTimeout);
-    const wanted = `a number of milliseconds from 0 to ${MAX_TIMER_MS}`;
-    throw new InvalidOptionsError(messages.optionWrongType(`${key}.shutdownTimeout`, wanted, got), { key });
-  }
-  return shutdownTimeout;
 }
 
 function toDatabaseOptions(key: string, value: unknown): DatabaseOptions {

@@ -1,4 +1,5 @@
 import { databaseIdentity, foldsCase } from '../config/database-identity.js';
+import { durationRange, isDuration } from '../config/durations.js';
 import { maxKeyLength, overLimit } from '../config/identifier-limits.js';
 import type { ResolvedDatabase } from '../config/resolve-databases.js';
 import { InvalidOptionsError, InvalidTenantKeyError } from '../errors/multi-db.error.js';
@@ -12,13 +13,6 @@ export const MAX_TENANT_KEY_LENGTH = 63;
 /** Replaced by the tenant key in a template's URL. */
 export const TENANT_PLACEHOLDER = '{tenant}';
 export const DEFAULT_MAX_OPEN = 100;
-/** setTimeout's largest delay. */
-const MAX_TIMER_MS = 2_147_483_647;
-
-function isTimeout(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 1 && value <= MAX_TIMER_MS;
-}
-
 type ResolveTenant = (tenant: string, options: DatabaseOptions) => ResolvedDatabase;
 
 /**
@@ -56,8 +50,8 @@ export class TenantTemplate {
     }
     const { maxOpen = DEFAULT_MAX_OPEN, database, list, slotTimeout } = tenants;
     if (!Number.isInteger(maxOpen) || maxOpen < 1) throw fail("'tenants.maxOpen' must be a positive integer");
-    if (slotTimeout !== undefined && !isTimeout(slotTimeout)) {
-      throw fail(`'tenants.slotTimeout' must be a number of milliseconds from 1 to ${MAX_TIMER_MS}`);
+    if (slotTimeout !== undefined && !isDuration(slotTimeout)) {
+      throw fail(`'tenants.slotTimeout' must be ${durationRange()}`);
     }
     if (database !== undefined && typeof database !== 'function') throw fail("'tenants.database' must be a function");
     if (list !== undefined && typeof list !== 'function') throw fail("'tenants.list' must be a function");
