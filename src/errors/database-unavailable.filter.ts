@@ -9,7 +9,7 @@ import {
   TenantError,
   UnknownTenantError,
 } from './multi-db.error.js';
-import { isUnavailable } from './unavailable.js';
+import { carryConnectMark, isUnavailable, markConnectError } from './unavailable.js';
 
 const DATABASE_KEY = Symbol.for('nestjs-multidb:database-key');
 
@@ -42,11 +42,42 @@ export function tagErrorsWithKey(orm: MikroORM, key: string): void {
       };
     }
   }
+  for (const target of connectionsOf(orm)) markConnectErrors(target);
   const converter = orm.config.getPlatform().getExceptionConverter();
   const convert = converter.convertException.bind(converter);
   // our own errors (PoolTimeoutError) reach users as they are, not as a DriverException copy
   converter.convertException = (error) =>
-    tag(error instanceof MultiDbError ? error : convert(error)) as ReturnType<typeof convert>;
+    tag(error instanceof MultiDbError ? error : carryConnectMark(error, convert(error))) as ReturnType<typeof convert>;
+}
+
+interface AcquiringDriver {
+  acquireConnection(...args: unknown[]): Promise<unknown>;
+}
+
+/**
+ * Marks the errors raised while a connection is being opened (Kysely's acquireConnection: the
+ * pool connects, logs in, selects the database), so that a refused login or a missing database
+ * counts as the database being unavailable, while the same codes answering a statement do not.
+ * Must run before the ORM connects: it wraps the Kysely dialect the connection creates.
+ */
+function markConnectErrors(connection: Record<string, unknown>): void {
+  const create = connection.createKyselyDialect;
+  if (typeof create !== 'function') return;
+  const wrap = (dialect: { createDriver(): AcquiringDriver }) => {
+    const createDriver = dialect.createDriver.bind(dialect);
+    dialect.createDriver = () => {
+      const driver = createDriver();
+      const acquire = driver.acquireConnection.bind(driver);
+      driver.acquireConnection = (...args) =>
+        acquire(...args).catch((error: unknown) => Promise.reject(markConnectError(error)));
+      return driver;
+    };
+    return dialect;
+  };
+  connection.createKyselyDialect = function (this: unknown, ...args: unknown[]) {
+    const dialect = create.apply(this, args) as Parameters<typeof wrap>[0] | Promise<Parameters<typeof wrap>[0]>;
+    return dialect instanceof Promise ? dialect.then(wrap) : wrap(dialect);
+  };
 }
 
 /** The key of the database an error came from, when it is a database's error. */
