@@ -124,4 +124,6 @@ export const messages = {
     `Two-phase transaction ${id}: whether the commit decision was logged is unknown (${reason}); ${list(keys)} stay prepared. DbService.recoverTransactions() (also run at start-up) commits or rolls them back as the log says, once the coordinator database answers.`,
   recoveryFailed: (key: string, reason: string): string =>
     `Recovery of in-doubt two-phase transactions failed for database '${key}': ${reason}. Check that it is reachable, then call DbService.recoverTransactions() again.`,
+  pingClosed: (key: string): string =>
+    `Database '${key}' is closed (DbService.close() ran, or the application is shutting down): it is not reopened for a health check.`,
 } as const;
