@@ -70,3 +70,4 @@ export {
   NoTenantError,
   TenantClosedError,
 } from './errors/multi-db.error.js';
+export { CliUsageError, ConfigFileError, DatabaseMissingError } from './errors/multi-db.error.js';

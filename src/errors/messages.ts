@@ -126,4 +126,10 @@ export const messages = {
     `Recovery of in-doubt two-phase transactions failed for database '${key}': ${reason}. Check that it is reachable, then call DbService.recoverTransactions() again.`,
   pingClosed: (key: string): string =>
     `Database '${key}' is closed (DbService.close() ran, or the application is shutting down): it is not reopened for a health check.`,
+  databaseMissing: (key: string, url: string, database: string, file: boolean): string =>
+    `Database '${key}' (${url}): ${file ? `the SQLite file '${database}'` : `the database '${database}'`} does not exist, and ensureDatabase is false for it, so it is not created. Create it, or leave ensureDatabase on (the default) to have it created when the database opens.`,
+  cliDatabaseMissing: (command: string, key: string, url: string, database: string, file: boolean): string =>
+    `Database '${key}' (${url}): ${file ? `the SQLite file '${database}'` : `the database '${database}'`} does not exist. ${command} does not create databases: create it with nestjs-multidb migration:up --db ${key} (or schema:create --db ${key}), then run ${command} again.`,
+  configFileThrew: (path: string, reason: string): string =>
+    `Config file '${path}' threw while loading: ${reason}. Fix it (run again with --verbose to see the stack).`,
 } as const;

@@ -169,3 +169,36 @@ export class TransactionFailedError extends MultiDbError {
 
 /** Recovery of in-doubt two-phase transactions failed for a database. */
 export class TransactionRecoveryError extends MultiDbError {}
+
+/**
+ * A database does not exist on its server (or a SQLite file does not exist) and is not to be
+ * created: `ensureDatabase: false`, or a CLI command that never creates databases.
+ */
+export class DatabaseMissingError extends DatabaseConnectionError {
+  constructor(
+    key: string,
+    /** The URL, password masked. */
+    readonly url: string,
+    /** The database name, or the SQLite file's path. */
+    readonly database: string,
+    /** Whether `database` is a SQLite file. */
+    readonly file: boolean,
+    cause?: unknown,
+  ) {
+    super(messages.databaseMissing(key, url, database, file), { key, cause });
+  }
+}
+
+/** The config file the CLI loads threw (on import, or in its options factory). */
+export class ConfigFileError extends MultiDbError {
+  constructor(
+    readonly path: string,
+    reason: string,
+    cause: unknown,
+  ) {
+    super(messages.configFileThrew(path, reason), { cause });
+  }
+}
+
+/** The CLI was called wrongly: unknown command or option, an option the command does not take, a bad value. */
+export class CliUsageError extends MultiDbError {}
