@@ -3,6 +3,7 @@ import { BaseExceptionFilter } from '@nestjs/core';
 import type { MikroORM } from '@mikro-orm/core';
 import { connectionsOf } from '../orm/pool-guard.js';
 import {
+  DatabaseConnectionError,
   InvalidTenantKeyError,
   MultiDbError,
   NoTenantError,
@@ -116,7 +117,9 @@ function tenantReply(error: TenantError): { status: HttpStatus; error: string; m
 @Catch()
 export class DatabaseUnavailableFilter extends BaseExceptionFilter {
   override catch(exception: unknown, host: ArgumentsHost): void {
-    const key = databaseKeyOfError(exception);
+    // a database opened on demand (a tenant's) that cannot be opened fails with our own error
+    const key =
+      databaseKeyOfError(exception) ?? (exception instanceof DatabaseConnectionError ? exception.key : undefined);
     if (host.getType() !== 'http') {
       super.catch(exception, host);
     } else if (exception instanceof TenantError) {

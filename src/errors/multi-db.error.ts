@@ -175,6 +175,9 @@ export class TransactionRecoveryError extends MultiDbError {}
  * created: `ensureDatabase: false`, or a CLI command that never creates databases.
  */
 export class DatabaseMissingError extends DatabaseConnectionError {
+  /** Marks it as a database being unavailable (HTTP 503 through DatabaseUnavailableFilter). */
+  readonly code = 'MULTIDB_DATABASE_MISSING';
+
   constructor(
     key: string,
     /** The URL, password masked. */

@@ -12,6 +12,7 @@ const UNAVAILABLE_CODES = new Set([
   'PROTOCOL_CONNECTION_LOST',
   'ER_CON_COUNT_ERROR',
   'MULTIDB_POOL_TIMEOUT', // PoolTimeoutError: every pooled connection stayed busy
+  'MULTIDB_DATABASE_MISSING', // DatabaseMissingError: a database opened on demand is not there
   '57P01', // PostgreSQL: admin shutdown
   '57P02',
   '57P03', // cannot connect now (starting up)

@@ -184,7 +184,7 @@ function missingDatabase(error: unknown, config: ResolvedDatabase): DatabaseMiss
   for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
     const { code, errno } = e as { code?: unknown; errno?: unknown };
     if (code === '3D000' || code === 'ER_BAD_DB_ERROR' || errno === 1049) {
-      return new DatabaseMissingError(config.key, config.maskedUrl, String(config.options.dbName ?? ''), false);
+      return new DatabaseMissingError(config.key, config.maskedUrl, String(config.options.dbName ?? ''), false, error);
     }
   }
   return undefined;
@@ -197,7 +197,8 @@ function wrap(
 ): MultiDbError {
   if (error instanceof MultiDbError) return error;
   const reason = redact(errorMessage(error), config.secrets);
-  return new DatabaseConnectionError(template(config.key, config.maskedUrl, reason), { key: config.key });
+  // the driver's error (it carries no password) says whether the database is unavailable or misconfigured
+  return new DatabaseConnectionError(template(config.key, config.maskedUrl, reason), { key: config.key, cause: error });
 }
 
 function errorMessage(error: unknown): string {

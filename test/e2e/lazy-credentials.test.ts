@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { Controller, Get, type INestApplication, Param } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { EntitySchema } from '@mikro-orm/core';
@@ -168,4 +169,53 @@ describe('a lazy database that cannot be logged into (or otherwise opened) answe
     expect((await get('/raw/pg_ok')).status).toBe(200);
     expect((await get('/raw/maria_ok')).status).toBe(200);
   });
+});
+
+describe('a tenant database that cannot be opened (opened on demand, like a lazy database) answers 503', () => {
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    const pg = serverUrl('postgres', 'lazy_cred_tenant_{tenant}');
+    const maria = serverUrl('mariadb', 'lazy_cred_tenant_{tenant}', 'mariadb');
+    ({ app } = await boot(
+      {
+        databases: {
+          default: 'sqlite://',
+          pg_shop: { url: withPassword(pg, WRONG).replace('%7Btenant%7D', '{tenant}'), tenants: {} },
+          maria_shop: { url: maria, ensureDatabase: false, tenants: {} },
+          sqlite_shop: {
+            url: `sqlite:///${tmpdir()}/lazy-cred-${process.pid}-{tenant}.db`,
+            ensureDatabase: false,
+            tenants: {},
+          },
+        },
+        entities: ['pg_shop', 'maria_shop', 'sqlite_shop'].map(reportsOf),
+        tenantResolver: (request) => request.headers['x-tenant'] as string | undefined,
+      },
+      { controllers: [ProbeController], providers: [{ provide: APP_FILTER, useClass: DatabaseUnavailableFilter }] },
+    ));
+    const db = app.get(DbService);
+    await db.attach('acme', undefined, 'pg_shop');
+    await db.attach('acme', undefined, 'maria_shop');
+    await db.attach('acme', undefined, 'sqlite_shop');
+  }, 60_000);
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  for (const [template, why] of [
+    ['pg_shop', 'wrong password'],
+    ['maria_shop', 'missing database, ensureDatabase off'],
+    ['sqlite_shop', 'missing SQLite file, ensureDatabase off'],
+  ] as const) {
+    it(`${template} (${why}): 503 naming the tenant's database, no password`, async () => {
+      const response = await request(app.getHttpServer()).get(`/find/${template}`).set('x-tenant', 'acme');
+      expect(response.status).toBe(503);
+      expect(response.body).toMatchObject({ statusCode: 503, database: `${template}:acme` });
+      for (const secret of [WRONG, inject('postgres').password, inject('mariadb').password]) {
+        expect(response.text).not.toContain(secret);
+      }
+    });
+  }
 });
