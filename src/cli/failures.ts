@@ -10,6 +10,7 @@ const SECRET_ASSIGNMENTS = /\b(password|passwd|pwd|secret|token)(["']?\s*[:=]\s*
 export function scrubSecrets(text: string, secrets: readonly string[]): string {
   return redact(text, secrets).replace(SECRET_ASSIGNMENTS, '$1$2***');
 }
+
 const MAX_CAUSES = 4;
 
 /** How the CLI shows a failure: one scrubbed line on stderr, or one JSON object on stdout. */
