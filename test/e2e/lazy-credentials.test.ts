@@ -59,6 +59,16 @@ class ProbeController {
     return this.db.em(key).find(`Report_${key}` as never, {});
   }
 
+  @Get('tx/:key')
+  tx(@Param('key') key: string) {
+    return this.db.em(key).transactional((em) => em.find(`Report_${key}` as never, {}));
+  }
+
+  @Get('both/:key')
+  both(@Param('key') key: string) {
+    return this.db.transaction(['default', key], (ems) => ems[key]?.find(`Report_${key}` as never, {}));
+  }
+
   @Get('sql/:key/:statement')
   sql(@Param('key') key: string, @Param('statement') statement: string) {
     return this.db.em(key).getConnection().execute(statement);
@@ -139,8 +149,8 @@ describe('a lazy database that cannot be logged into (or otherwise opened) answe
   });
 
   for (const { key, why } of UNREACHABLE) {
-    it(`${why}: a raw query and a repository find both get 503 naming '${key}', no password in the body`, async () => {
-      for (const path of [`/raw/${key}`, `/find/${key}`]) {
+    it(`${why}: a raw query, a find, a transaction and a cross-database transaction get 503 naming '${key}', no password in the body`, async () => {
+      for (const path of [`/raw/${key}`, `/find/${key}`, `/tx/${key}`, `/both/${key}`]) {
         const response = await get(path);
         expect({ path, status: response.status }).toEqual({ path, status: 503 });
         expect(response.body).toEqual({
