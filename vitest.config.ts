@@ -1,5 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { nodeVersionProblem } from './scripts/node-version.mjs';
+
+// on a Node without Node-API 10 every worker that opens SQLite dies with SIGSEGV: say why instead
+const problem = nodeVersionProblem();
+if (problem) throw new Error(problem);
 
 const alias = {
   'nestjs-multidb/testing': fileURLToPath(new URL('./src/testing/index.ts', import.meta.url)),

@@ -2,10 +2,11 @@
 // dependencies once, when node_modules is missing, and checks the Node version MikroORM 7 needs.
 import { execSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { nodeVersionProblem } from './node-version.mjs';
 
-const [major, minor] = process.versions.node.split('.').map(Number);
-if (major < 22 || (major === 22 && minor < 17)) {
-  console.error(`nestjs-multidb needs Node.js >= 22.17 (MikroORM 7); this is ${process.version}.`);
+const problem = nodeVersionProblem();
+if (problem) {
+  console.error(problem);
   process.exit(1);
 }
 if (!existsSync(new URL('../node_modules/.package-lock.json', import.meta.url))) {

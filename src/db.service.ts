@@ -137,6 +137,11 @@ export class DbService implements OnModuleInit, OnApplicationShutdown {
     return this.#closing;
   }
 
+  /** True once `close()` ran (also on application shutdown). */
+  get isClosed(): boolean {
+    return this.#closing !== undefined;
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.close();
   }

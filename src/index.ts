@@ -73,5 +73,7 @@ export {
 } from './errors/multi-db.error.js';
 export { TenantBusyError, TenantReleasedError } from './errors/multi-db.error.js';
 export type { PoolOptions } from './multi-db.options.js';
-export { UnknownOptionError } from './errors/multi-db.error.js';
+export { UnknownOptionError } from './errors/config-errors.js';
 export { DatabaseClosedError } from './errors/multi-db.error.js';
+export { CliUsageError, ConfigFileError } from './errors/config-errors.js';
+export { DatabaseMissingError } from './errors/multi-db.error.js';

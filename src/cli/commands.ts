@@ -22,6 +22,11 @@ export interface CommandSpec {
   /** `many`: any number of --db (all when absent); `one`: exactly one --db. */
   db: 'many' | 'one';
   flags: ReadonlyArray<'name' | 'blank' | 'initial' | 'to' | 'class'>;
+  /**
+   * Whether a missing database is created first (MikroORM's ensureDatabase), as commands that build
+   * a schema need. The others (read-only ones, and those that only undo) report it missing instead.
+   */
+  createsDatabase: boolean;
   run(ctx: CommandContext, key: string): Promise<KeyResult>;
 }
 
@@ -32,6 +37,7 @@ const schema = (action: 'create' | 'drop' | 'update' | 'fresh', description: str
   description,
   db: 'many',
   flags: [],
+  createsDatabase: action !== 'drop',
   run: async ({ migrations }, key) => {
     await migrations.schema(action, [key]);
     return { summary: done, data: null };
@@ -44,6 +50,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     description: 'Create a migration from the entity diff (or --blank, or --initial) in <directory>/<key>/',
     db: 'many',
     flags: ['name', 'blank', 'initial'],
+    createsDatabase: true,
     run: async ({ migrations, flags }, key) => {
       const created = await migrations.create(key, { name: flags.name, blank: flags.blank, initial: flags.initial });
       return {
@@ -56,6 +63,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     description: 'Apply pending migrations (--to <name> stops after that one)',
     db: 'many',
     flags: ['to'],
+    createsDatabase: true,
     run: async ({ migrations, flags }, key) => {
       const applied = onlyValue(await migrations.up([key], { to: flags.to }));
       return { summary: `applied ${list(applied)}`, data: { applied } };
@@ -65,6 +73,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     description: 'Revert the last migration of one database (--to <name> reverts every one after it; --to 0 all)',
     db: 'one',
     flags: ['to'],
+    createsDatabase: false,
     run: async ({ migrations, flags }, key) => {
       const to = flags.to === '0' ? 0 : flags.to;
       const reverted = await migrations.down(key, { to });
@@ -75,6 +84,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     description: 'List executed migrations per database, with their dates',
     db: 'many',
     flags: [],
+    createsDatabase: false,
     run: async ({ migrations }, key) => {
       const status = onlyValue(await migrations.status([key]));
       const executed = status.executed.map((m) => `${m.name} @ ${new Date(m.executed_at).toISOString()}`);
@@ -91,6 +101,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     description: 'List pending migrations per database',
     db: 'many',
     flags: [],
+    createsDatabase: false,
     run: async ({ migrations }, key) => {
       const pending = onlyValue(await migrations.pending([key]));
       return { summary: `pending ${list(pending)}`, data: { pending } };
@@ -100,6 +111,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     description: 'Check whether the entities differ from what the migrations produce (exit 1 if any does)',
     db: 'many',
     flags: [],
+    createsDatabase: false,
     run: async ({ migrations }, key) => {
       const changed = onlyValue(await migrations.check([key]));
       const summary = changed
@@ -112,6 +124,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     description: "Run a seeder (--class, default: the database's defaultSeeder) from <seederOptions.directory>/<key>/",
     db: 'one',
     flags: ['class'],
+    createsDatabase: false,
     run: async ({ db, flags }, key) => {
       const orm = db.orm(key);
       const seeder = flags.class ?? orm.config.get('seeder').defaultSeeder ?? 'DatabaseSeeder';

@@ -8,7 +8,9 @@ import { resolveOptions } from '../config/resolve-databases.js';
 import { openDatabases } from '../orm/open-databases.js';
 import type { TenantDatabases } from '../tenants/tenant-databases.js';
 import { COMMANDS, type CommandSpec, type KeyResult } from './commands.js';
-import { DEFAULT_CONFIG_FILES, loadConfig } from './config-loader.js';
+import { loadConfig } from './config-loader.js';
+import { Failures } from './failures.js';
+import { commandHelp, DEFAULT_TENANT_CONCURRENCY, usage } from './help.js';
 import { formatLines, formatSummary, type KeyLine, type OutputStream, Progress } from './output.js';
 import { expandTargets, selectTargets } from './targets.js';
 
@@ -18,9 +20,6 @@ export interface CliIo {
   cwd: string;
 }
 
-const BIN = 'nestjs-multidb';
-/** Tenant databases migrated at once unless --concurrency says otherwise. */
-const DEFAULT_TENANT_CONCURRENCY = 4;
 const ARGS = {
   db: { type: 'string', multiple: true },
   config: { type: 'string', short: 'c' },
@@ -30,42 +29,42 @@ const ARGS = {
   blank: { type: 'boolean' },
   initial: { type: 'boolean' },
   json: { type: 'boolean' },
+  verbose: { type: 'boolean' },
   concurrency: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 /** Runs one CLI invocation and returns its exit code (0 ok, 1 a database failed or changed, 2 usage). */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  // read before parsing: even a command line that does not parse answers in the form asked for
+  const json = argv.includes('--json');
+  const failures = new Failures(io, { json, verbose: argv.includes('--verbose') });
   let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof ARGS; allowPositionals: true }>>;
   try {
     parsed = parseArgs({ args: [...argv], options: ARGS, allowPositionals: true, strict: true });
   } catch (error) {
-    io.stderr.write(`${(error as Error).message}\n\n${usage()}`);
-    return 2;
+    return failures.usage((error as Error).message, usage());
   }
   const { values, positionals } = parsed;
   const [name, ...extra] = positionals;
   const spec = name ? COMMANDS[name] : undefined;
-  if (values.help || !name) {
-    io.stdout.write(spec && name ? commandHelp(name, spec) : usage());
-    return name && !spec ? 2 : 0;
+  if (name && !spec) return failures.usage(`Unknown command '${name}'.`, usage());
+  failures.command = name;
+  if (values.help || !name || !spec) {
+    const help = spec && name ? commandHelp(name, spec) : usage();
+    io.stdout.write(json ? `${JSON.stringify({ command: name ?? null, ok: true, help }, null, 2)}\n` : help);
+    return 0;
   }
-  if (!spec || extra.length > 0) {
-    io.stderr.write(`${spec ? `Unexpected argument '${extra[0]}'` : `Unknown command '${name}'`}.\n\n${usage()}`);
-    return 2;
-  }
+  failures.createsDatabase = spec.createsDatabase;
+  if (extra.length > 0) return failures.usage(`Unexpected argument '${extra[0]}'.`, usage());
   const misplaced = (['name', 'to', 'blank', 'initial', 'class'] as const).find(
     (f) => values[f] !== undefined && !spec.flags.includes(f),
   );
-  if (misplaced) {
-    io.stderr.write(`${name} does not take --${misplaced}.\n\n${commandHelp(name, spec)}`);
-    return 2;
-  }
+  if (misplaced) return failures.usage(`${name} does not take --${misplaced}.`, commandHelp(name, spec));
   try {
-    return await execute(name, spec, values, io);
+    return await execute(name, spec, values, io, failures);
   } catch (error) {
-    io.stderr.write(`${error instanceof MultiDbError ? error.message : String((error as Error)?.stack ?? error)}\n`);
-    return 1;
+    return failures.fail(error);
   }
 }
 
@@ -84,30 +83,43 @@ function concurrencyOf(
   return Math.min(wanted ?? DEFAULT_TENANT_CONCURRENCY, ...places);
 }
 
-async function execute(name: string, spec: CommandSpec, values: Record<string, unknown>, io: CliIo): Promise<number> {
+async function execute(
+  name: string,
+  spec: CommandSpec,
+  values: Record<string, unknown>,
+  io: CliIo,
+  failures: Failures,
+): Promise<number> {
   const requested = (values.db as string[] | undefined) ?? [];
   if (spec.db === 'one' && requested.length !== 1) {
-    io.stderr.write(`${name} works on exactly one database: name it with --db <key>.\n`);
-    return 2;
+    return failures.usage(`${name} works on exactly one database: name it with --db <key>.`, commandHelp(name, spec));
   }
   const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
   if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
-    io.stderr.write(`--concurrency must be a positive integer, got '${String(values.concurrency)}'.\n`);
-    return 2;
+    const got = String(values.concurrency);
+    return failures.usage(`--concurrency must be a positive integer, got '${got}'.`, commandHelp(name, spec));
   }
   const loaded = await loadConfig(values.config as string | undefined, io.cwd);
   // we print one line per database; MikroORM's own migrator log would interleave with it (and break --json)
   const options = { ...loaded.options, migrationOptions: { ...loaded.options.migrationOptions, silent: true } };
   const resolved = resolveOptions(options);
+  failures.secrets = resolved.databases.flatMap((c) => c.secrets);
   const plainKeys = resolved.databases.map((c) => c.key);
-  const selection = selectTargets(
-    requested,
-    plainKeys,
-    resolved.templates.map((t) => t.key),
-  );
-  const toStderr = (message: string) => io.stderr.write(`${message}\n`);
+  let selection: ReturnType<typeof selectTargets>;
+  try {
+    selection = selectTargets(
+      requested,
+      plainKeys,
+      resolved.templates.map((t) => t.key),
+    );
+  } catch (error) {
+    if (error instanceof MultiDbError) return failures.usage(error, commandHelp(name, spec));
+    throw error;
+  }
+  const toStderr = (message: string) => io.stderr.write(`${failures.scrub(message)}\n`);
   const logger = { log: () => undefined, warn: toStderr, error: toStderr };
-  const started = await openDatabases(options, { keys: selection.keys, logger });
+  const ensureDatabase = spec.createsDatabase ? undefined : false;
+  const started = await openDatabases(options, { keys: selection.keys, logger, ensureDatabase });
   const db = new DbService(started);
   try {
     const targets = await expandTargets(selection, started.tenants);
@@ -137,7 +149,10 @@ async function execute(name: string, spec: CommandSpec, values: Record<string, u
     } finally {
       progress.clear();
     }
-    report(name, outcomes.map(unwrap), values.json === true, io, selection.tenants.length > 0);
+    report(name, outcomes.map(unwrap), io, failures, {
+      json: values.json === true,
+      summary: selection.tenants.length > 0,
+    });
     return outcomes.every((o) => o.ok && !o.value.changed) ? 0 : 1;
   } finally {
     await db.close();
@@ -154,9 +169,9 @@ function unwrap(outcome: KeyOutcome<KeyResult>): KeyOutcome<KeyResult> {
 function report(
   command: string,
   outcomes: readonly KeyOutcome<KeyResult>[],
-  json: boolean,
   io: CliIo,
-  summary: boolean,
+  failures: Failures,
+  { json, summary }: { json: boolean; summary: boolean },
 ): void {
   if (json) {
     const rows = outcomes.map((o) =>
@@ -169,7 +184,7 @@ function report(
             summary: o.value.summary,
             result: o.value.data,
           }
-        : { key: o.key, ok: false, ms: Math.round(o.ms), error: o.error.message },
+        : { key: o.key, ok: false, ms: Math.round(o.ms), error: failures.explain(o.error, true) },
     );
     io.stdout.write(`${JSON.stringify({ command, ok: outcomes.every((o) => o.ok), databases: rows }, null, 2)}\n`);
     return;
@@ -177,49 +192,8 @@ function report(
   const lines: KeyLine[] = outcomes.map((o) =>
     o.ok
       ? { key: o.key, status: o.value.changed ? 'changed' : 'ok', summary: o.value.summary, ms: o.ms }
-      : { key: o.key, status: 'failed', summary: o.error.message, ms: o.ms },
+      : { key: o.key, status: 'failed', summary: failures.explain(o.error, true), ms: o.ms },
   );
   if (lines.length > 0) io.stdout.write(formatLines(command, lines));
   if (summary || lines.length > Progress.THRESHOLD) io.stdout.write(formatSummary(command, lines));
-}
-
-function usage(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
-  const rows = Object.entries(COMMANDS).map(([name, spec]) => `  ${name.padEnd(width)}  ${spec.description}`);
-  return `Usage: ${BIN} <command> [--db <key> …] [--config <file>] [--json]
-
-Commands:
-${rows.join('\n')}
-
-Options:
-  --db <key>       a database key; repeat for several; all databases when absent.
-                   Tenants: --db '<template>:*' (every known tenant) or --db <template>:<tenant>
-  --concurrency <n>  databases worked on at once (default: all configured keys, ${DEFAULT_TENANT_CONCURRENCY} with tenants, at most tenants.maxOpen)
-  --config <file>  the module options (default: ${DEFAULT_CONFIG_FILES.join(', ')})
-  --json           machine-readable output
-  --help           this help, or a command's (${BIN} <command> --help)
-`;
-}
-
-function commandHelp(name: string, spec: CommandSpec): string {
-  const flags: Record<string, string> = {
-    name: '--name <name>    appended to the migration file name',
-    blank: '--blank          an empty migration to fill by hand',
-    initial: '--initial        the whole current schema (marked executed when the tables exist)',
-    to: '--to <name>      the migration to stop at',
-    class: '--class <name>   the seeder class (default: the configured defaultSeeder)',
-  };
-  const db =
-    spec.db === 'one'
-      ? '--db <key>       the database (required, exactly one)'
-      : "--db <key>       a database key; repeatable; all when absent; '<template>:*' every tenant";
-  return `Usage: ${BIN} ${name} [options]
-
-${spec.description}
-
-Options:
-  ${[db, ...spec.flags.map((f) => flags[f])].join('\n  ')}
-  --config <file>  the module options (default: ${DEFAULT_CONFIG_FILES.join(', ')})
-  --json           machine-readable output
-`;
 }

@@ -1,6 +1,7 @@
-import { InvalidOptionsError, UnknownDatabaseError } from '../errors/multi-db.error.js';
+import { InvalidOptionsError, InvalidTenantKeyError, UnknownDatabaseError } from '../errors/multi-db.error.js';
 import { messages } from '../errors/messages.js';
 import type { TenantDatabases } from '../tenants/tenant-databases.js';
+import { TENANT_KEY_PATTERN } from '../tenants/tenant-template.js';
 
 /** What one CLI line works on: a configured database, or one tenant's database of a template. */
 export type Target = { name: string; key: string; tenant?: undefined } | { name: string; key: string; tenant: string };
@@ -12,7 +13,11 @@ export interface Selection {
   tenants: Array<{ template: string; tenant: string }>;
 }
 
-/** Splits `--db` values; no value means every configured database (tenants only when named). */
+/**
+ * Splits `--db` values; no value means every configured database (tenants only when named). A
+ * value that names nothing (an unknown key, a template without `:<tenant>`, an invalid tenant key)
+ * throws before any database is opened.
+ */
 export function selectTargets(
   requested: readonly string[],
   keys: readonly string[],
@@ -25,7 +30,9 @@ export function selectTargets(
     const key = colon < 0 ? value : value.slice(0, colon);
     if (templates.includes(key)) {
       if (colon < 0) throw new InvalidOptionsError(messages.tenantSelectorNeeded(key), { key });
-      selection.tenants.push({ template: key, tenant: value.slice(colon + 1) });
+      const tenant = value.slice(colon + 1);
+      if (tenant !== '*' && !TENANT_KEY_PATTERN.test(tenant)) throw new InvalidTenantKeyError(key, tenant);
+      selection.tenants.push({ template: key, tenant });
     } else if (colon < 0 && keys.includes(key)) selection.keys.push(key);
     else throw new UnknownDatabaseError(value, [...keys, ...templates.map((t) => `${t}:*`)]);
   }

@@ -1,5 +1,6 @@
 import { Configuration, type Options } from '@mikro-orm/core';
-import { InvalidOptionsError, UnknownOptionError } from '../errors/multi-db.error.js';
+import { UnknownOptionError } from '../errors/config-errors.js';
+import { InvalidOptionsError } from '../errors/multi-db.error.js';
 import { messages } from '../errors/messages.js';
 
 /**

@@ -4,6 +4,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import { connectionsOf } from '../orm/pool-guard.js';
 import {
   DatabaseClosedError,
+  DatabaseConnectionError,
   InvalidTenantKeyError,
   MultiDbError,
   NoTenantError,
@@ -11,7 +12,7 @@ import {
   TenantError,
   UnknownTenantError,
 } from './multi-db.error.js';
-import { isUnavailable } from './unavailable.js';
+import { carryConnectMark, isUnavailable, markConnectError } from './unavailable.js';
 
 const DATABASE_KEY = Symbol.for('nestjs-multidb:database-key');
 
@@ -39,11 +40,42 @@ export function tagErrorsWithKey(orm: MikroORM, key: string): void {
       };
     }
   }
+  for (const target of connectionsOf(orm)) markConnectErrors(target);
   const converter = orm.config.getPlatform().getExceptionConverter();
   const convert = converter.convertException.bind(converter);
   // our own errors (PoolTimeoutError) reach users as they are, not as a DriverException copy
   converter.convertException = (error) =>
-    tag(error instanceof MultiDbError ? error : convert(error)) as ReturnType<typeof convert>;
+    tag(error instanceof MultiDbError ? error : carryConnectMark(error, convert(error))) as ReturnType<typeof convert>;
+}
+
+interface AcquiringDriver {
+  acquireConnection(...args: unknown[]): Promise<unknown>;
+}
+
+/**
+ * Marks the errors raised while a connection is being opened (Kysely's acquireConnection: the
+ * pool connects, logs in, selects the database), so that a refused login or a missing database
+ * counts as the database being unavailable, while the same codes answering a statement do not.
+ * Must run before the ORM connects: it wraps the Kysely dialect the connection creates.
+ */
+function markConnectErrors(connection: Record<string, unknown>): void {
+  const create = connection.createKyselyDialect;
+  if (typeof create !== 'function') return;
+  const wrap = (dialect: { createDriver(): AcquiringDriver }) => {
+    const createDriver = dialect.createDriver.bind(dialect);
+    dialect.createDriver = () => {
+      const driver = createDriver();
+      const acquire = driver.acquireConnection.bind(driver);
+      driver.acquireConnection = (...args) =>
+        acquire(...args).catch((error: unknown) => Promise.reject(markConnectError(error)));
+      return driver;
+    };
+    return dialect;
+  };
+  connection.createKyselyDialect = function (this: unknown, ...args: unknown[]) {
+    const dialect = create.apply(this, args) as Parameters<typeof wrap>[0] | Promise<Parameters<typeof wrap>[0]>;
+    return dialect instanceof Promise ? dialect.then(wrap) : wrap(dialect);
+  };
 }
 
 /** Marks an error with the key of the database it came from (the first mark stays). */
@@ -124,8 +156,12 @@ export class DatabaseUnavailableFilter extends BaseExceptionFilter {
   }
 
   override catch(exception: unknown, host: ArgumentsHost): void {
-    // a closed database's refusal may come from our own code (DbService.createAll), not through a connection
-    const key = databaseKeyOfError(exception) ?? (exception instanceof DatabaseClosedError ? exception.key : undefined);
+    // our own refusals: a closed database (DbService.createAll), a database opened on demand (a tenant's) that cannot be opened
+    const key =
+      databaseKeyOfError(exception) ??
+      (exception instanceof DatabaseClosedError || exception instanceof DatabaseConnectionError
+        ? exception.key
+        : undefined);
     if (host.getType() !== 'http') {
       super.catch(exception, host);
     } else if (exception instanceof TenantError) {

@@ -183,6 +183,14 @@ export const messages = {
     `Tenant database '${key}:${tenant}' is closed: it was detached, closed to make room for another tenant (tenants.maxOpen), or the application is shutting down. Don't keep a tenant's ORM, EntityManager or repository past its request or runForTenant call: take db.em('${key}') again inside db.runForTenant('${tenant}', fn).`,
   shutdownTimedOut: (key: string, busy: number, ms: number): string =>
     `Database '${key}': ${busy} connection${busy === 1 ? ' was' : 's were'} still busy (an open transaction or a running query) ${ms} ms after closing began, so ${busy === 1 ? 'it was' : 'they were'} destroyed and their uncommitted work rolled back. Finish transactions before shutdown, or raise this database's 'shutdownTimeout'.`,
+  pingClosed: (key: string): string =>
+    `Database '${key}' is closed (DbService.close() ran, or the application is shutting down): it is not reopened for a health check.`,
+  databaseMissing: (key: string, url: string, database: string, file: boolean): string =>
+    `Database '${key}' (${url}): ${file ? `the SQLite file '${database}'` : `the database '${database}'`} does not exist, and ensureDatabase is false for it, so it is not created. Create it, or leave ensureDatabase on (the default) to have it created when the database opens.`,
+  cliDatabaseMissing: (command: string, key: string, url: string, database: string, file: boolean): string =>
+    `Database '${key}' (${url}): ${file ? `the SQLite file '${database}'` : `the database '${database}'`} does not exist. ${command} does not create databases: create it with nestjs-multidb migration:up --db ${key} (or schema:create --db ${key}), then run ${command} again.`,
+  configFileThrew: (path: string, reason: string): string =>
+    `Config file '${path}' threw while loading: ${reason}. Fix it (run again with --verbose to see the stack).`,
 } as const;
 
 /** The parts of an over-long name that messages show. */

@@ -202,23 +202,6 @@ export class TransactionFailedError extends MultiDbError {
 export class TransactionRecoveryError extends MultiDbError {}
 
 /**
- * An option nestjs-multidb would otherwise ignore: not one of MikroORM's, not one of ours (a typo,
- * or another library's name such as SQLAlchemy's `pool_recycle`).
- */
-export class UnknownOptionError extends InvalidOptionsError {
-  constructor(
-    message: string,
-    /** The option as written, `pool.` in front for one inside `pool`. */
-    readonly option: string,
-    /** The closest known option. */
-    readonly suggestion: string,
-    key?: string,
-  ) {
-    super(message, { key });
-  }
-}
-
-/**
  * A database was used after it was closed (`DbService.close()`, application shutdown): its ORM,
  * EntityManagers, repositories and connections refuse work instead of opening a new pool.
  */
@@ -228,5 +211,27 @@ export class DatabaseClosedError extends MultiDbError {
 
   constructor(key: string) {
     super(messages.databaseClosed(key), { key });
+  }
+}
+
+/**
+ * A database does not exist on its server (or a SQLite file does not exist) and is not to be
+ * created: `ensureDatabase: false`, or a CLI command that never creates databases.
+ */
+export class DatabaseMissingError extends DatabaseConnectionError {
+  /** Marks it as a database being unavailable (HTTP 503 through DatabaseUnavailableFilter). */
+  readonly code = 'MULTIDB_DATABASE_MISSING';
+
+  constructor(
+    key: string,
+    /** The URL, password masked. */
+    readonly url: string,
+    /** The database name, or the SQLite file's path. */
+    readonly database: string,
+    /** Whether `database` is a SQLite file. */
+    readonly file: boolean,
+    cause?: unknown,
+  ) {
+    super(messages.databaseMissing(key, url, database, file), { key, cause });
   }
 }

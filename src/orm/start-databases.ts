@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Logger } from '@nestjs/common';
@@ -12,6 +13,7 @@ import { connectionsOf, limitAcquireWait } from './pool-guard.js';
 import {
   DatabaseClosedError,
   DatabaseConnectionError,
+  DatabaseMissingError,
   EntityDatabaseError,
   MultiDbError,
 } from '../errors/multi-db.error.js';
@@ -31,6 +33,8 @@ export interface Database {
 export interface StartOptions {
   logger?: Pick<Logger, 'log' | 'warn' | 'error'>;
   importer?: ModuleImporter;
+  /** `false`: never create a missing database, whatever the databases' own `ensureDatabase` (read-only CLI commands). */
+  ensureDatabase?: false;
 }
 
 /**
@@ -46,15 +50,17 @@ export async function startDatabases(
   const logger = options.logger ?? new Logger('MultiDbModule');
   const started: Database[] = [];
   const results = await Promise.allSettled(
-    configs.map(async (config) => {
+    configs.map(async (given) => {
       const begin = performance.now();
+      const config = options.ensureDatabase === false ? withoutEnsureDatabase(given) : given;
+      assertSqliteFileExists(config);
       const orm = await initOrm(config, registry, options.importer);
       started.push({ config, orm, reachableAtStart: false });
       equipOrm(config, orm, registry, logger);
       try {
         await connect(orm);
       } catch (error) {
-        if (!config.lazy) throw wrap(error, config, messages.connectionFailed);
+        if (!config.lazy) throw missingDatabase(error, config) ?? wrap(error, config, messages.connectionFailed);
         // the pool stays: its next query connects, so the database comes back by itself
         const reason = redact(errorMessage(error), config.secrets);
         logger.warn(messages.lazyStartDown(config.key, config.maskedUrl, reason));
@@ -193,6 +199,29 @@ function assertNoCrossDatabaseRelations(config: ResolvedDatabase, orm: MikroORM,
   }
 }
 
+function withoutEnsureDatabase(config: ResolvedDatabase): ResolvedDatabase {
+  return { ...config, options: { ...config.options, ensureDatabase: false } };
+}
+
+/** better-sqlite3 creates a missing file (and we its folder): not when the database may not be created. */
+function assertSqliteFileExists(config: ResolvedDatabase): void {
+  const file = config.sqliteFile;
+  if (file !== undefined && config.options.ensureDatabase === false && !existsSync(file)) {
+    throw new DatabaseMissingError(config.key, config.maskedUrl, file, true);
+  }
+}
+
+/** PostgreSQL 3D000 and MySQL/MariaDB 1049 at connect: the server answers, the database is not there. */
+function missingDatabase(error: unknown, config: ResolvedDatabase): DatabaseMissingError | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, errno } = e as { code?: unknown; errno?: unknown };
+    if (code === '3D000' || code === 'ER_BAD_DB_ERROR' || errno === 1049) {
+      return new DatabaseMissingError(config.key, config.maskedUrl, String(config.options.dbName ?? ''), false, error);
+    }
+  }
+  return undefined;
+}
+
 /** A database's failure as a DatabaseConnectionError whose message uses `template` (secrets redacted). */
 export function wrap(
   error: unknown,
@@ -201,7 +230,8 @@ export function wrap(
 ): MultiDbError {
   if (error instanceof MultiDbError) return error;
   const reason = redact(errorMessage(error), config.secrets);
-  return new DatabaseConnectionError(template(config.key, config.maskedUrl, reason), { key: config.key });
+  // the driver's error (it carries no password) says whether the database is unavailable or misconfigured
+  return new DatabaseConnectionError(template(config.key, config.maskedUrl, reason), { key: config.key, cause: error });
 }
 
 function errorMessage(error: unknown): string {

@@ -257,7 +257,7 @@ export class UserSeeder extends Seeder {
     expect((await cli(['migration:up', '--bogus'])).code).toBe(2);
     expect((await cli(['migration:up', '--initial'])).code).toBe(2);
     const unknown = await cli(['migration:up', '--db', 'reports']);
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(2); // a usage error
     expect(unknown.stderr).toContain("Unknown database key 'reports'. Configured keys: 'default', 'auth', 'meta'");
   });
 

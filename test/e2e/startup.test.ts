@@ -1,6 +1,6 @@
 import { Test } from '@nestjs/testing';
 import { describe, expect, it } from 'vitest';
-import { DatabaseConnectionError, MultiDbModule, type MultiDbSetupOptions } from 'nestjs-multidb';
+import { DatabaseConnectionError, DatabaseMissingError, MultiDbModule, type MultiDbSetupOptions } from 'nestjs-multidb';
 import { rejection } from '../fixtures/boot.js';
 import { createDatabase, runSql, serverUrl } from '../fixtures/databases.js';
 import { Post, User } from '../fixtures/entities.js';
@@ -46,9 +46,12 @@ describe('start-up against real servers', () => {
   it("a missing database is created (MikroORM's ensureDatabase); with ensureDatabase: false it stops start-up naming the key", async () => {
     const name = `fresh_${Date.now().toString(36)}`;
     const error = await compile({ databases: { default: { url: serverUrl('mariadb', name), ensureDatabase: false } } });
+    expect(error).toBeInstanceOf(DatabaseMissingError); // a DatabaseConnectionError
     expect(error).toBeInstanceOf(DatabaseConnectionError);
     expect(error.message).toMatch(
-      new RegExp(`Database 'default' \\(mysql://root:\\*\\*\\*@127\\.0\\.0\\.1:\\d+/${name}\\).*Unknown database`),
+      new RegExp(
+        `Database 'default' \\(mysql://root:\\*\\*\\*@127\\.0\\.0\\.1:\\d+/${name}\\): the database '${name}' does not exist`,
+      ),
     );
 
     const moduleRef = await Test.createTestingModule({
