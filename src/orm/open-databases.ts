@@ -9,6 +9,7 @@ import { DatabaseClaims } from '../tenants/tenant-claims.js';
 import { TenantDatabases } from '../tenants/tenant-databases.js';
 import { prepareTenantOrm } from '../tenants/tenant-orm.js';
 import type { TransactionsOptions } from '../transactions/transaction.options.js';
+import { withoutEnsureDatabase } from './missing-database.js';
 import { closeAll, type Database, type StartOptions, startDatabases } from './start-databases.js';
 
 /** What start-up hands to DbService: the started databases, the entity registry and the tenant templates. */
@@ -50,7 +51,10 @@ export async function openDatabases(options: MultiDbModuleOptions, open: OpenOpt
   const tenants = new TenantDatabases(
     templates,
     // prepared when attached, created on first use, connected on first query (tenants/tenant-orm.ts)
-    async (config) => prepareTenantOrm(config, registry, config.options.driver ?? (await driverOf(config)), quiet),
+    async (given) => {
+      const config = open.ensureDatabase === false ? withoutEnsureDatabase(given) : given;
+      return prepareTenantOrm(config, registry, config.options.driver ?? (await driverOf(config)), quiet);
+    },
     // a tenant's ORM, EntityManagers or repositories kept past its eviction must not reconnect
     (database) => closeAll([database], logger, tenantRefusal),
     options.tenantResolver,

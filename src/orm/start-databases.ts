@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Logger } from '@nestjs/common';
@@ -9,11 +8,11 @@ import type { ResolvedDatabase } from '../config/resolve-databases.js';
 import { entityName } from '../entities/database-key.js';
 import type { EntityRegistry } from '../entities/entity-registry.js';
 import { tagErrorsWithKey } from '../errors/database-unavailable.filter.js';
+import { assertSqliteFileExists, missingDatabase, withoutEnsureDatabase } from './missing-database.js';
 import { connectionsOf, limitAcquireWait } from './pool-guard.js';
 import {
   DatabaseClosedError,
   DatabaseConnectionError,
-  DatabaseMissingError,
   EntityDatabaseError,
   MultiDbError,
 } from '../errors/multi-db.error.js';
@@ -197,29 +196,6 @@ function assertNoCrossDatabaseRelations(config: ResolvedDatabase, orm: MikroORM,
       }
     }
   }
-}
-
-function withoutEnsureDatabase(config: ResolvedDatabase): ResolvedDatabase {
-  return { ...config, options: { ...config.options, ensureDatabase: false } };
-}
-
-/** better-sqlite3 creates a missing file (and we its folder): not when the database may not be created. */
-function assertSqliteFileExists(config: ResolvedDatabase): void {
-  const file = config.sqliteFile;
-  if (file !== undefined && config.options.ensureDatabase === false && !existsSync(file)) {
-    throw new DatabaseMissingError(config.key, config.maskedUrl, file, true);
-  }
-}
-
-/** PostgreSQL 3D000 and MySQL/MariaDB 1049 at connect: the server answers, the database is not there. */
-function missingDatabase(error: unknown, config: ResolvedDatabase): DatabaseMissingError | undefined {
-  for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    const { code, errno } = e as { code?: unknown; errno?: unknown };
-    if (code === '3D000' || code === 'ER_BAD_DB_ERROR' || errno === 1049) {
-      return new DatabaseMissingError(config.key, config.maskedUrl, String(config.options.dbName ?? ''), false, error);
-    }
-  }
-  return undefined;
 }
 
 /** A database's failure as a DatabaseConnectionError whose message uses `template` (secrets redacted). */

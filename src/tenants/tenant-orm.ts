@@ -8,6 +8,7 @@ import type { ResolvedDatabase } from '../config/resolve-databases.js';
 import type { EntityRegistry } from '../entities/entity-registry.js';
 import { tagError } from '../errors/database-unavailable.filter.js';
 import { messages } from '../errors/messages.js';
+import { assertSqliteFileExists, missingDatabase } from '../orm/missing-database.js';
 import { type Database, equipOrm, wrap } from '../orm/start-databases.js';
 
 /** Creates a tenant's ORM, synchronously: no pool, no connection yet. */
@@ -32,7 +33,10 @@ export async function prepareTenantOrm(
   return () => {
     let orm: MikroORM;
     try {
-      if (config.sqliteFile) mkdirSync(dirname(config.sqliteFile), { recursive: true });
+      // a missing file is refused at connect when it may not be created (ensureDatabase: false)
+      if (config.sqliteFile && config.options.ensureDatabase !== false) {
+        mkdirSync(dirname(config.sqliteFile), { recursive: true });
+      }
       orm = new MikroORM({ ...options });
     } catch (error) {
       throw wrap(error, config, messages.initFailed);
@@ -83,6 +87,7 @@ export function gateTenantOrm(database: Database, gate: TenantGate): void {
       connecting.run(database, async () => {
         let failure: unknown;
         try {
+          assertSqliteFileExists(config);
           await connect(options);
           const check = await orm.checkConnection();
           if (check.ok) return;
@@ -91,7 +96,10 @@ export function gateTenantOrm(database: Database, gate: TenantGate): void {
           failure = error;
         }
         await driver.close(true).catch(() => undefined);
-        throw tagError(wrap(failure, config, messages.tenantUnreachable), config.key);
+        throw tagError(
+          missingDatabase(failure, config) ?? wrap(failure, config, messages.tenantUnreachable),
+          config.key,
+        );
       }),
     );
     return driver.connection;

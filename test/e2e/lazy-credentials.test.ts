@@ -108,18 +108,21 @@ describe('a lazy database that cannot be logged into (or otherwise opened) answe
     const pg = serverUrl('postgres', pgDb);
     const maria = serverUrl('mariadb', mariaDb, 'mariadb');
     const lazy = (url: string, extra: Record<string, unknown> = {}) => ({ url, lazy: true, ...extra });
+    // the keys that reach pg_ok's or maria_ok's database under other credentials share it on purpose
+    const onPg = { sharesDatabaseWith: 'pg_ok' };
+    const onMaria = { sharesDatabaseWith: 'maria_ok' };
     const urls = {
-      pg_password: lazy(withPassword(pg, WRONG)),
-      maria_password: lazy(withPassword(maria, WRONG)),
-      mysql_password: lazy(withPassword(serverUrl('mariadb', mariaDb), WRONG)),
-      pg_nologin: lazy(withUser(pg, NO_LOGIN_ROLE, ACCOUNT_SECRET)),
-      maria_nogrants: lazy(withUser(maria, NO_GRANTS_USER, ACCOUNT_SECRET)),
+      pg_password: lazy(withPassword(pg, WRONG), onPg),
+      maria_password: lazy(withPassword(maria, WRONG), onMaria),
+      mysql_password: lazy(withPassword(serverUrl('mariadb', mariaDb), WRONG), onMaria),
+      pg_nologin: lazy(withUser(pg, NO_LOGIN_ROLE, ACCOUNT_SECRET), onPg),
+      maria_nogrants: lazy(withUser(maria, NO_GRANTS_USER, ACCOUNT_SECRET), onMaria),
       pg_missing: lazy(serverUrl('postgres', 'lazy_cred_missing'), { ensureDatabase: false }),
       maria_missing: lazy(serverUrl('mariadb', 'lazy_cred_missing', 'mariadb'), { ensureDatabase: false }),
       pg_host: lazy(withHost(pg, UNKNOWN_HOST)),
       maria_host: lazy(withHost(maria, UNKNOWN_HOST)),
-      pg_ssl: lazy(`${pg}?ssl=true`),
-      maria_ssl: lazy(maria, { driverOptions: { ssl: {} } }),
+      pg_ssl: lazy(`${pg}?ssl=true`, onPg),
+      maria_ssl: lazy(maria, { driverOptions: { ssl: {} }, ...onMaria }),
     };
     ({ app, db } = await boot(
       {
