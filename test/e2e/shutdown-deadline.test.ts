@@ -1,9 +1,8 @@
-import type { LoggerService } from '@nestjs/common';
 import { EntitySchema } from '@mikro-orm/core';
-import { Test } from '@nestjs/testing';
 import { describe, expect, inject, it } from 'vitest';
-import { DbService, MultiDbModule, type MultiDbModuleOptions } from 'nestjs-multidb';
+import { DbService, type MultiDbModuleOptions } from 'nestjs-multidb';
 import { createDatabase, type Engine, runSql, serverUrl } from '../fixtures/databases.js';
+import { bootLogged as bootKeepingWarnings } from '../fixtures/boot.js';
 import { sessionsOn } from '../fixtures/sessions.js';
 
 interface Item {
@@ -21,20 +20,11 @@ const DEADLINE_MS = 1_000;
 const CLOSE_BOUND_MS = DEADLINE_MS + 2_000;
 const forever = new Promise<never>(() => undefined);
 
-/** Boots with a logger that keeps every warning (the secrets sweep sees them too). */
+/** Boots with a logger that keeps every warning, and creates the tables. */
 async function bootLogged(options: MultiDbModuleOptions) {
-  const warnings: string[] = [];
-  const logger: LoggerService = {
-    log() {},
-    error() {},
-    warn: (message: unknown) => void warnings.push(String(message)),
-  };
-  const moduleRef = await Test.createTestingModule({ imports: [MultiDbModule.setup(options)] }).compile();
-  const app = moduleRef.createNestApplication({ logger });
-  await app.init();
-  const db = app.get(DbService);
-  await db.createAll();
-  return { app, db, warnings };
+  const booted = await bootKeepingWarnings(options);
+  await booted.db.createAll();
+  return booted;
 }
 
 /** How app.close() ended: 'closed', or 'still waiting' once the bound passed. */

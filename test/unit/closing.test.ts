@@ -1,16 +1,14 @@
-import type { LoggerService } from '@nestjs/common';
 import { EntitySchema } from '@mikro-orm/core';
 import { Test } from '@nestjs/testing';
 import { describe, expect, it } from 'vitest';
 import {
   DatabaseClosedError,
-  DbService,
   InvalidOptionsError,
   MultiDbModule,
   type MultiDbSetupOptions,
   PoolTimeoutError,
 } from 'nestjs-multidb';
-import { rejection } from '../fixtures/boot.js';
+import { bootLogged, rejection } from '../fixtures/boot.js';
 
 interface Item {
   id: number;
@@ -20,19 +18,6 @@ const Item = new EntitySchema<Item>({
   tableName: 'items',
   properties: { id: { type: 'number', primary: true } },
 });
-
-async function bootLogged(options: MultiDbSetupOptions) {
-  const warnings: string[] = [];
-  const logger: LoggerService = {
-    log() {},
-    error() {},
-    warn: (message: unknown) => void warnings.push(String(message)),
-  };
-  const moduleRef = await Test.createTestingModule({ imports: [MultiDbModule.setup(options)] }).compile();
-  const app = moduleRef.createNestApplication({ logger });
-  await app.init();
-  return { app, db: app.get(DbService), warnings };
-}
 
 describe('closing (issue #14): SQLite, one connection', () => {
   it.each([
