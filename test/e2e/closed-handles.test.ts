@@ -15,7 +15,7 @@ import {
 } from 'nestjs-multidb';
 import { bootWith, rejection } from '../fixtures/boot.js';
 import { createDatabase, runSql, serverUrl } from '../fixtures/databases.js';
-import { sessionsOn, sessionsOnAll } from '../fixtures/sessions.js';
+import { expectNoSessions, sessionsOn } from '../fixtures/sessions.js';
 
 interface Item {
   id: number;
@@ -87,7 +87,7 @@ describe('nothing outlives its close: handles refuse work instead of opening a n
       expect(await sessionsOn(engine, name)).toBeGreaterThan(0);
 
       await app.close();
-      expect(await sessionsOn(engine, name)).toBe(0);
+      await expectNoSessions(engine, name);
 
       await expectClosed(() => em.getConnection().execute('select 1'));
       await expectClosed(() => em.getConnection().getNativeClient());
@@ -116,7 +116,7 @@ describe('nothing outlives its close: handles refuse work instead of opening a n
       expect(await orm.isConnected()).toBe(false);
 
       // not one of them opened a pool: no session came back, and the rows are still there
-      expect(await sessionsOn(engine, name)).toBe(0);
+      await expectNoSessions(engine, name);
       expect(await runSql(engine, name, 'select count(*) as n from items')).toEqual([
         { n: engine === 'postgres' ? '1' : 1 },
       ]);
@@ -157,18 +157,18 @@ describe('nothing outlives its close: handles refuse work instead of opening a n
       const b = await kept('b');
       await refusesAll(a, 'a');
       expect(db.tenantStats()).toMatchObject({ open: 1, peakOpen: 1 });
-      expect(await sessionsOn(engine, `${prefix}_a`)).toBe(0);
+      await expectNoSessions(engine, `${prefix}_a`);
 
       // detach: b's handles refuse once it is gone
       await db.detach('b');
       await refusesAll(b, 'b');
-      expect(await sessionsOn(engine, `${prefix}_b`)).toBe(0);
+      await expectNoSessions(engine, `${prefix}_b`);
 
       // shutdown: c's handles refuse after app.close(), and no tenant database keeps a session
       const c = await kept('c');
       await app.close();
       await refusesAll(c, 'c');
-      expect(await sessionsOnAll(engine, databases)).toBe(0);
+      await expectNoSessions(engine, ...databases);
     });
 
     it(`${engine}: DatabaseUnavailableFilter answers 503 naming the key for a request after DbService.close()`, async () => {
@@ -183,7 +183,7 @@ describe('nothing outlives its close: handles refuse work instead of opening a n
       const reply = await request(app.getHttpServer()).get('/items');
       expect(reply.status).toBe(503);
       expect(reply.body).toMatchObject({ statusCode: 503, database: 'default' });
-      expect(await sessionsOn(engine, name)).toBe(0);
+      await expectNoSessions(engine, name);
       await app.close();
     });
   }

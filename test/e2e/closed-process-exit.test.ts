@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createDatabase, type Engine, runSql, serverUrl } from '../fixtures/databases.js';
-import { sessionsOnAll } from '../fixtures/sessions.js';
+import { expectNoSessions } from '../fixtures/sessions.js';
 
 // The child runs the built package (npm run build): see test/fixtures/closed-app-child.mjs.
 const CHILD = fileURLToPath(new URL('../fixtures/closed-app-child.mjs', import.meta.url));
@@ -67,7 +67,7 @@ describe('a process ends by itself after app.close() (issue #14)', () => {
         'tenant after close': 'TenantReleasedError', // the same handle: it stays closed for the same reason
       });
       expect(run).toMatchObject({ exited: true, code: 0 });
-      expect(await sessionsOnAll(engine, [main, ...tenants.names])).toBe(0);
+      await expectNoSessions(engine, main, ...tenants.names);
     }, 40_000);
 
     it(`${engine}: transactions left open (one idle, one running a statement) do not keep it alive past shutdownTimeout`, async () => {
@@ -82,7 +82,7 @@ describe('a process ends by itself after app.close() (issue #14)', () => {
 
       expect(run.stderr).toBe('');
       expect(run).toMatchObject({ exited: true, code: 0 });
-      expect(await sessionsOnAll(engine, [main, ...tenants.names])).toBe(0);
+      await expectNoSessions(engine, main, ...tenants.names);
       // the open transactions were rolled back on the server
       const [row] = await runSql<{ n: number | string }>(engine, main, 'select count(*) as n from items');
       expect(Number(row?.n)).toBe(0);

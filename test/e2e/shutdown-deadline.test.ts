@@ -3,7 +3,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { DbService, type MultiDbModuleOptions } from 'nestjs-multidb';
 import { createDatabase, type Engine, runSql, serverUrl } from '../fixtures/databases.js';
 import { bootLogged as bootKeepingWarnings } from '../fixtures/boot.js';
-import { sessionsOn } from '../fixtures/sessions.js';
+import { expectNoSessions, sessionsOn } from '../fixtures/sessions.js';
 
 interface Item {
   id: number;
@@ -82,7 +82,7 @@ describe('shutdown that ends: shutdownTimeout (issue #14)', () => {
 
       expect(await closeWithinBound(app)).toBe('closed');
 
-      expect(await sessionsOn(engine, name)).toBe(0);
+      await expectNoSessions(engine, name);
       expect(await rowsOf(engine, name)).toBe(0); // rolled back by the server
       const warning = warnings.find((w) => w.includes('still busy'));
       expect(warning).toContain("Database 'default': 1 connection was still busy");
@@ -106,7 +106,7 @@ describe('shutdown that ends: shutdownTimeout (issue #14)', () => {
       expect(await closeWithinBound(app)).toBe('closed');
 
       // a terminated backend takes a moment to go; a statement left running would stay for 30 s
-      await expect.poll(() => sessionsOn(engine, name), { interval: 50, timeout: 2_000 }).toBe(0);
+      await expectNoSessions(engine, name);
       expect(await rowsOf(engine, name)).toBe(0);
       // the database's pool (two transactions) and the coordinator log's own (one session)
       expect(warnings.filter((w) => w.includes('still busy')).sort()).toEqual([
@@ -140,7 +140,7 @@ describe('shutdown that ends: shutdownTimeout (issue #14)', () => {
       await app.close();
       expect(await rowsOf(engine, name)).toBe(1);
       expect(warnings.filter((w) => w.includes('still busy'))).toEqual([]);
-      expect(await sessionsOn(engine, name)).toBe(0);
+      await expectNoSessions(engine, name);
     });
   }
 });

@@ -7,6 +7,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DbService, InjectRepository, MultiDbModule, type MultiDbModuleOptions } from 'nestjs-multidb';
 import { type Booted, bootWith } from '../fixtures/boot.js';
+import { expectNoSessions } from '../fixtures/sessions.js';
 import { createDatabase, runSql, serverUrl, tablesOf } from '../fixtures/databases.js';
 import { allEntities, AuditEntry, Post, User } from '../fixtures/entities.js';
 
@@ -178,17 +179,7 @@ describe('three databases on three engines: PostgreSQL, MariaDB and SQLite', () 
     const orms = db.keys.map((k) => db.orm(k));
     await app.close();
     for (const orm of orms) expect(await orm.isConnected()).toBe(false);
-    const pgSessions = await runSql<{ n: number }>(
-      'postgres',
-      'postgres',
-      `select count(*)::int as n from pg_stat_activity where datname = '${pgDb}'`,
-    );
-    expect(pgSessions).toEqual([{ n: 0 }]);
-    const mariaSessions = await runSql<{ n: number }>(
-      'mariadb',
-      'mysql',
-      `select count(*) as n from information_schema.processlist where db = '${mariaDb}'`,
-    );
-    expect(mariaSessions).toEqual([{ n: 0 }]);
+    await expectNoSessions('postgres', pgDb);
+    await expectNoSessions('mariadb', mariaDb);
   });
 });
