@@ -26,8 +26,18 @@ export class SharedMetadataOrm extends MikroORM {
   /** Set once this ORM has metadata of its own (discoverEntity). */
   #discovery?: MetadataDiscovery;
 
-  constructor(options: Options, shared: MetadataStorage) {
+  /** Use `MetadataShare`: the ORM has no EntityManager until it is given its metadata (useMetadata). */
+  constructor(options: Options) {
     super({ ...options, discovery: { ...options.discovery, skipSyncDiscovery: true } });
+  }
+
+  /** A discovery of this ORM's entities with its configuration and platform (MikroORM's own). */
+  discovery(): MetadataDiscovery {
+    return new MetadataDiscovery(new MetadataStorage(), this.driver.getPlatform(), this.config);
+  }
+
+  /** @internal Gives the ORM its (shared) metadata and its global EntityManager, once. */
+  useMetadata(shared: MetadataStorage): this {
     for (const meta of shared) this.#metadata.set(meta.class, meta);
     // MikroORM's createEntityManager (private there)
     this.driver.setMetadata(this.#metadata);
@@ -38,6 +48,7 @@ export class SharedMetadataOrm extends MikroORM {
     // one's); any ORM of this metadata will do, so they are decorated again only when another
     // ORM's metadata took them over (a quarter of an open's cost)
     if (!decoratedWith(shared)) this.#metadata.decorate(this.em);
+    return this;
   }
 
   override getMetadata(): MetadataStorage;
@@ -54,7 +65,7 @@ export class SharedMetadataOrm extends MikroORM {
   ): void {
     if (!this.#discovery) {
       // the shared EntityMetadata objects stay untouched: this ORM rediscovers its entities for itself
-      this.#discovery = new MetadataDiscovery(new MetadataStorage(), this.driver.getPlatform(), this.config);
+      this.#discovery = this.discovery();
       for (const meta of this.#discovery.discoverSync()) {
         this.#metadata.reset(meta.class);
         this.#metadata.set(meta.class, meta);
@@ -132,31 +143,31 @@ export class MetadataShare {
 
   /**
    * A new ORM for `options` (extensions loaded, see prepare), synchronously, as a tenant opens: the
-   * first of its kind discovers the metadata (a full MikroORM, kept unconnected as the metadata's
-   * owner), the others share it.
+   * first of its kind discovers the metadata, the others share it.
    */
   create(options: Options): MikroORM {
     const key = this.#fingerprint(options);
+    const orm = new SharedMetadataOrm(options);
     let metadata = this.#ready.get(key);
     if (!metadata) {
-      const source = new MikroORM({ ...options, discovery: { ...options.discovery, skipSyncDiscovery: false } });
-      metadata = source.getMetadata();
+      metadata = orm.discovery().discoverSync();
       this.#ready.set(key, metadata);
     }
-    return new SharedMetadataOrm(options, metadata);
+    return orm.useMetadata(metadata);
   }
 
   /**
-   * The same as create, with MikroORM's asynchronous discovery (`MikroORM.init`, which awaits
-   * async `discovery.onMetadata` / `afterDiscovered` hooks), as configured keys start concurrently.
+   * The same as create with MikroORM's asynchronous discovery (as `MikroORM.init`: it awaits async
+   * `discovery.onMetadata` / `afterDiscovered` hooks), for configured keys, which start concurrently.
    */
   async init(options: Options): Promise<MikroORM> {
     const key = this.#fingerprint(options);
+    const orm = new SharedMetadataOrm(options);
     let metadata = this.#ready.get(key);
     if (!metadata) {
       let discovering = this.#pending.get(key);
       if (!discovering) {
-        discovering = MikroORM.init({ ...options }).then((source) => source.getMetadata());
+        discovering = orm.discovery().discover(orm.config.get('preferTs') ?? false);
         this.#pending.set(key, discovering);
       }
       try {
@@ -166,7 +177,7 @@ export class MetadataShare {
       }
       this.#ready.set(key, metadata);
     }
-    return new SharedMetadataOrm(options, metadata);
+    return orm.useMetadata(metadata);
   }
 
   /** How many metadata storages were discovered (one per kind of ORM). */
