@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { type DriverClass, loadDriver } from '../config/driver-loader.js';
+import { type DriverClass, importingOnce, loadDriver } from '../config/driver-loader.js';
 import { type ResolvedDatabase, resolveOptions } from '../config/resolve-databases.js';
 import { EntityRegistry } from '../entities/entity-registry.js';
 import { messages } from '../errors/messages.js';
@@ -44,8 +44,9 @@ export async function openDatabases(options: MultiDbModuleOptions, open: OpenOpt
   const quiet = { log: () => undefined, warn: logger.warn.bind(logger), error: logger.error.bind(logger) };
   // a tenant opens often (LRU): import its driver once per engine, not once per open
   const drivers = new Map<string, Promise<DriverClass>>();
+  const importer = importingOnce(open.importer);
   const driverOf = (config: ResolvedDatabase) => {
-    const loading = drivers.get(config.driver) ?? loadDriver(config.key, config.driver, open.importer);
+    const loading = drivers.get(config.driver) ?? loadDriver(config.key, config.driver, importer);
     drivers.set(config.driver, loading);
     return loading;
   };
@@ -64,7 +65,7 @@ export async function openDatabases(options: MultiDbModuleOptions, open: OpenOpt
     // every configured key, opened or not (the CLI opens a few): a tenant may not use their databases
     new DatabaseClaims(configs),
   );
-  const databases = await startDatabases(selected, registry, open, share);
+  const databases = await startDatabases(selected, registry, { ...open, importer }, share);
   try {
     await tenants.attachListed();
   } catch (error) {

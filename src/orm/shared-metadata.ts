@@ -121,24 +121,35 @@ const METADATA_OPTIONS = [
 export class MetadataShare {
   readonly #ready = new Map<string, MetadataStorage>();
   readonly #pending = new Map<string, Promise<MetadataStorage>>();
-  readonly #extensions = new Map<string, Promise<Options['extensions']>>();
+  readonly #extensions = new Map<string, Promise<Options>>();
   readonly #ids = new WeakMap<object, number>();
   #nextId = 0;
 
-  /** MikroORM's extensions (migrations, seeder...), imported once per share rather than per ORM. */
+  /**
+   * MikroORM's optional extensions (migrations, seeder, entity generator) and metadata cache adapter,
+   * imported once per share rather than per ORM (what MikroORM.init does first, with dynamic imports).
+   */
   async prepare(options: Options): Promise<Options> {
-    const key = this.#fingerprint(options);
+    const given = options as unknown as Record<string, unknown>;
+    const key = JSON.stringify(
+      ['extensions', 'metadataCache', 'metadataProvider'].map((n) => given[n]),
+      (_k, v) => this.#plain(v),
+    );
     let loading = this.#extensions.get(key);
     if (!loading) {
-      const loaded = { ...options, extensions: [...(options.extensions ?? [])] };
-      loading = loadOptionalDependencies(loaded).then(() => loaded.extensions);
+      const loaded: Options = { ...options, extensions: [...(options.extensions ?? [])] };
+      loading = loadOptionalDependencies(loaded).then(() => loaded);
       this.#extensions.set(key, loading);
     }
-    const extensions = await loading.catch((error: unknown) => {
+    const loaded = await loading.catch((error: unknown) => {
       this.#extensions.delete(key);
       throw error;
     });
-    return { ...options, extensions };
+    return {
+      ...options,
+      extensions: loaded.extensions,
+      ...(loaded.metadataCache ? { metadataCache: loaded.metadataCache } : {}),
+    };
   }
 
   /**
