@@ -119,6 +119,8 @@ const METADATA_OPTIONS = [
  * on them: the tenants of a template, configured keys with the same entities. One per module.
  */
 export class MetadataShare {
+  /** SQLite folders created during this start-up (mikroOrmOptionsOf), each once. */
+  readonly folders = new Map<string, Promise<unknown>>();
   readonly #ready = new Map<string, MetadataStorage>();
   readonly #pending = new Map<string, Promise<MetadataStorage>>();
   readonly #extensions = new Map<string, Promise<Options>>();

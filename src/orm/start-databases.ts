@@ -143,9 +143,16 @@ export async function mikroOrmOptionsOf(
   config: ResolvedDatabase,
   registry: EntityRegistry,
   importer?: ModuleImporter,
+  folders = new Map<string, Promise<unknown>>(),
 ): Promise<Options> {
   const driver = config.options.driver ?? (await loadDriver(config.key, config.driver, importer));
-  if (config.sqliteFile) await mkdir(dirname(config.sqliteFile), { recursive: true });
+  if (config.sqliteFile) {
+    // one mkdir per folder: keys whose files share a folder (a start-up's usual case) create it once
+    const folder = dirname(config.sqliteFile);
+    const making = folders.get(folder) ?? mkdir(folder, { recursive: true });
+    folders.set(folder, making);
+    await making;
+  }
   return { ...config.options, driver, entities: registry.entitiesOf(config.entityKey) } as Options;
 }
 
@@ -156,7 +163,7 @@ async function initOrm(
   share: MetadataShare,
   importer?: ModuleImporter,
 ): Promise<MikroORM> {
-  const options = await mikroOrmOptionsOf(config, registry, importer);
+  const options = await mikroOrmOptionsOf(config, registry, importer, share.folders);
   try {
     return await share.init(await share.prepare(options));
   } catch (error) {
