@@ -193,11 +193,6 @@ export class MetadataShare {
     return orm.useMetadata(metadata);
   }
 
-  /** How many metadata storages were discovered (one per kind of ORM). */
-  get discoveries(): number {
-    return this.#ready.size;
-  }
-
   #fingerprint(options: Options): string {
     const parts = [this.#id(options.driver), ...(options.entities ?? []).map((e) => this.#id(e))].join(',');
     const given = options as unknown as Record<string, unknown>;
