@@ -4,7 +4,7 @@ import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DbService } from 'nestjs-multidb';
 import { type Booted, boot } from '../fixtures/boot.js';
-import { serverUrl } from '../fixtures/databases.js';
+import { createDatabase, serverUrl } from '../fixtures/databases.js';
 import { libraryEntities } from '../fixtures/shared-metadata.js';
 
 const pg = libraryEntities('pg');
@@ -78,4 +78,47 @@ describe('tenants sharing metadata on PostgreSQL and MariaDB (#15)', () => {
       }
     });
   }
+
+  it('PostgreSQL schema per tenant: tenants whose schema differs do not share metadata (pivot tables name their own schema)', async () => {
+    const name = await createDatabase('postgres', 'shmeta_schemas');
+    const model = libraryEntities('bySchema');
+    const app = await boot({
+      databases: {
+        default: 'sqlite://',
+        bySchema: { url: `${serverUrl('postgres', name)}?schema=shm_{tenant}`, tenants: { list: () => ['a', 'b'] } },
+      },
+      entities: Object.values(model),
+    });
+    try {
+      const seen = await app.db.runForTenant('a', () => {
+        const a = app.db.orm('bySchema');
+        return app.db.runForTenant('b', async () => {
+          const b = app.db.orm('bySchema');
+          expect(a.getMetadata().getByClassName('Book')).not.toBe(b.getMetadata().getByClassName('Book'));
+          const sqlA = await a.schema.getCreateSchemaSQL({ wrap: false });
+          expect(sqlA).toContain('references "shm_a"."books"');
+          expect(sqlA).not.toContain('shm_b');
+          expect(await b.schema.getCreateSchemaSQL({ wrap: false })).toContain('references "shm_b"."books"');
+          return 'checked';
+        });
+      });
+      expect(seen).toBe('checked');
+      for (const tenant of ['a', 'b']) {
+        const labels = await app.db.runForTenant(tenant, async () => {
+          await app.db.orm('bySchema').schema.refresh();
+          const em = app.db.em('bySchema');
+          const author = em.create(model.Author, { id: 1, name: tenant });
+          em.create(model.Book, { id: 1, title: tenant, author }).labels.add(
+            em.create(model.Label, { id: 1, text: tenant }),
+          );
+          await em.flush();
+          const book = await em.fork().findOneOrFail(model.Book, 1, { populate: ['labels'] });
+          return book.labels.getItems().map((l) => l.text);
+        });
+        expect(labels).toEqual([tenant]);
+      }
+    } finally {
+      await app.app.close();
+    }
+  });
 });
