@@ -48,6 +48,7 @@ const SCENARIOS = [
   { id: '6', file: 's6-memory.mjs' },
   { id: '7', file: 's7-tenants.mjs' },
   { id: '8', file: 's8-transactions.mjs' },
+  { id: '9', file: 's9-tenant-open.mjs' },
 ];
 
 const { values: args } = parseArgs({

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { type DriverClass, loadDriver } from '../config/driver-loader.js';
+import { type DriverClass, importingOnce, loadDriver } from '../config/driver-loader.js';
 import { type ResolvedDatabase, resolveOptions } from '../config/resolve-databases.js';
 import { EntityRegistry } from '../entities/entity-registry.js';
 import { messages } from '../errors/messages.js';
@@ -7,6 +7,7 @@ import { TenantClosedError, UnknownDatabaseError } from '../errors/multi-db.erro
 import type { EntityLike, MultiDbModuleOptions } from '../multi-db.options.js';
 import { DatabaseClaims } from '../tenants/tenant-claims.js';
 import { TenantDatabases } from '../tenants/tenant-databases.js';
+import { MetadataShare } from './shared-metadata.js';
 import { prepareTenantOrm } from '../tenants/tenant-orm.js';
 import type { TransactionsOptions } from '../transactions/transaction.options.js';
 import { withoutEnsureDatabase } from './missing-database.js';
@@ -43,17 +44,20 @@ export async function openDatabases(options: MultiDbModuleOptions, open: OpenOpt
   const quiet = { log: () => undefined, warn: logger.warn.bind(logger), error: logger.error.bind(logger) };
   // a tenant opens often (LRU): import its driver once per engine, not once per open
   const drivers = new Map<string, Promise<DriverClass>>();
+  const importer = importingOnce(open.importer);
   const driverOf = (config: ResolvedDatabase) => {
-    const loading = drivers.get(config.driver) ?? loadDriver(config.key, config.driver, open.importer);
+    const loading = drivers.get(config.driver) ?? loadDriver(config.key, config.driver, importer);
     drivers.set(config.driver, loading);
     return loading;
   };
+  // a template's tenants (and keys with the same entities) discover their metadata once
+  const share = new MetadataShare();
   const tenants = new TenantDatabases(
     templates,
     // prepared when attached, created on first use, connected on first query (tenants/tenant-orm.ts)
     async (given) => {
       const config = open.ensureDatabase === false ? withoutEnsureDatabase(given) : given;
-      return prepareTenantOrm(config, registry, config.options.driver ?? (await driverOf(config)), quiet);
+      return prepareTenantOrm(config, registry, config.options.driver ?? (await driverOf(config)), quiet, share);
     },
     // a tenant's ORM, EntityManagers or repositories kept past its eviction must not reconnect
     (database) => closeAll([database], logger, tenantRefusal),
@@ -61,7 +65,7 @@ export async function openDatabases(options: MultiDbModuleOptions, open: OpenOpt
     // every configured key, opened or not (the CLI opens a few): a tenant may not use their databases
     new DatabaseClaims(configs),
   );
-  const databases = await startDatabases(selected, registry, open);
+  const databases = await startDatabases(selected, registry, { ...open, importer }, share);
   try {
     await tenants.attachListed();
   } catch (error) {

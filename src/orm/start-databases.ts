@@ -19,6 +19,7 @@ import {
 import { messages } from '../errors/messages.js';
 import { closeWithin } from './close-database.js';
 import { fallBackFromDeadReplicas, REPLICA_RETRY_MS } from './replica-fallback.js';
+import { MetadataShare } from './shared-metadata.js';
 import type { Refusal } from './seal.js';
 
 /** A started database: its resolved configuration and its ORM. */
@@ -45,6 +46,7 @@ export async function startDatabases(
   configs: readonly ResolvedDatabase[],
   registry: EntityRegistry,
   options: StartOptions = {},
+  share: MetadataShare = new MetadataShare(),
 ): Promise<Database[]> {
   const logger = options.logger ?? new Logger('MultiDbModule');
   const started: Database[] = [];
@@ -53,7 +55,7 @@ export async function startDatabases(
       const begin = performance.now();
       const config = options.ensureDatabase === false ? withoutEnsureDatabase(given) : given;
       assertSqliteFileExists(config);
-      const orm = await initOrm(config, registry, options.importer);
+      const orm = await initOrm(config, registry, share, options.importer);
       started.push({ config, orm, reachableAtStart: false });
       equipOrm(config, orm, registry, logger);
       try {
@@ -141,20 +143,29 @@ export async function mikroOrmOptionsOf(
   config: ResolvedDatabase,
   registry: EntityRegistry,
   importer?: ModuleImporter,
+  folders = new Map<string, Promise<unknown>>(),
 ): Promise<Options> {
   const driver = config.options.driver ?? (await loadDriver(config.key, config.driver, importer));
-  if (config.sqliteFile) await mkdir(dirname(config.sqliteFile), { recursive: true });
+  if (config.sqliteFile) {
+    // one mkdir per folder: keys whose files share a folder (a start-up's usual case) create it once
+    const folder = dirname(config.sqliteFile);
+    const making = folders.get(folder) ?? mkdir(folder, { recursive: true });
+    folders.set(folder, making);
+    await making;
+  }
   return { ...config.options, driver, entities: registry.entitiesOf(config.entityKey) } as Options;
 }
 
+/** A key's ORM; keys with the same driver and entities (`entitiesOf`) discover their metadata once. */
 async function initOrm(
   config: ResolvedDatabase,
   registry: EntityRegistry,
+  share: MetadataShare,
   importer?: ModuleImporter,
 ): Promise<MikroORM> {
-  const options = await mikroOrmOptionsOf(config, registry, importer);
+  const options = await mikroOrmOptionsOf(config, registry, importer, share.folders);
   try {
-    return await MikroORM.init(options);
+    return await share.init(await share.prepare(options));
   } catch (error) {
     throw wrap(error, config, messages.initFailed);
   }

@@ -2,13 +2,14 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from '@nestjs/common';
-import { loadOptionalDependencies, MikroORM, type Options } from '@mikro-orm/core';
+import type { MikroORM, Options } from '@mikro-orm/core';
 import type { DriverClass } from '../config/driver-loader.js';
 import type { ResolvedDatabase } from '../config/resolve-databases.js';
 import type { EntityRegistry } from '../entities/entity-registry.js';
 import { tagError } from '../errors/database-unavailable.filter.js';
 import { messages } from '../errors/messages.js';
 import { assertSqliteFileExists, missingDatabase } from '../orm/missing-database.js';
+import { MetadataShare } from '../orm/shared-metadata.js';
 import { type Database, equipOrm, wrap } from '../orm/start-databases.js';
 
 /** Creates a tenant's ORM, synchronously: no pool, no connection yet. */
@@ -19,17 +20,19 @@ export type TenantOrmFactory = () => Database;
  * (migrations, seeder) load asynchronously, so they are loaded here, once. The returned factory
  * creates the ORM synchronously on first use (`new MikroORM` with synchronous discovery), so that
  * `db.em('<template>')` can stay synchronous; MikroORM 7 connects lazily, on the first query.
+ * The template's entity metadata is discovered once, by its first tenant ORM, and shared by the
+ * others (`share`, one per module: orm/shared-metadata.ts).
  */
 export async function prepareTenantOrm(
   config: ResolvedDatabase,
   registry: EntityRegistry,
   driver: DriverClass,
   logger: Pick<Logger, 'warn'>,
+  share: MetadataShare = new MetadataShare(),
 ): Promise<TenantOrmFactory> {
   const discovery = { ...(config.options.discovery as object | undefined), skipSyncDiscovery: false };
   const entities = registry.entitiesOf(config.entityKey);
-  const options = { ...config.options, driver, entities, discovery } as Options;
-  await loadOptionalDependencies(options);
+  const options = await share.prepare({ ...config.options, driver, entities, discovery } as Options);
   return () => {
     let orm: MikroORM;
     try {
@@ -37,7 +40,7 @@ export async function prepareTenantOrm(
       if (config.sqliteFile && config.options.ensureDatabase !== false) {
         mkdirSync(dirname(config.sqliteFile), { recursive: true });
       }
-      orm = new MikroORM({ ...options });
+      orm = share.create(options);
     } catch (error) {
       throw wrap(error, config, messages.initFailed);
     }

@@ -5,7 +5,7 @@
  * Child processes (the CLI tests) are not covered here; those tests check their own output.
  */
 import { ConsoleLogger, Logger, type LoggerService } from '@nestjs/common';
-import { MikroORM, type Options } from '@mikro-orm/core';
+import { DefaultLogger, type LoggerOptions } from '@mikro-orm/core';
 import { afterAll, afterEach, inject } from 'vitest';
 
 interface Sweep {
@@ -24,17 +24,20 @@ const record = (...parts: unknown[]) => {
   sweep.lines.push(parts.map((p) => (p instanceof Error ? `${p.message}\n${p.stack}` : String(p))).join(' '));
 };
 
-// MikroORM: debug on for every ORM, each line captured and still handed to the ORM's own logger, if any
-const init = MikroORM.init.bind(MikroORM);
-MikroORM.init = ((options: Options) => {
-  const own = options.logger;
-  const logger = (message: string) => {
+// MikroORM: debug on for every ORM, each line captured and still handed to the ORM's own logger, if
+// any. Hooked where every ORM gets its logger (Configuration calls DefaultLogger.create), so that ORMs
+// created without MikroORM.init are covered too: tenant ORMs and those sharing metadata (#15).
+const create = DefaultLogger.create;
+DefaultLogger.create = (options: LoggerOptions) => {
+  // MikroORM's default writer is console.log.bind(console): only a logger the options gave is called
+  const own = options.writer.name === 'bound log' ? undefined : options.writer;
+  const writer = (message: string) => {
     sweep.mikroOrmLines++;
     record(message);
     own?.(message);
   };
-  return init({ ...options, debug: true, logger });
-}) as typeof MikroORM.init;
+  return create({ ...options, debugMode: true, writer });
+};
 
 // Nest: whatever logger an application asks for (also `logger: false`), every line is captured too
 const override = Logger.overrideLogger.bind(Logger);
