@@ -15,6 +15,7 @@ import { createSchema, dropSchema } from './orm/schema-tools.js';
 import type { TenantDatabase } from './multi-db.options.js';
 import type { TenantDatabases } from './tenants/tenant-databases.js';
 import type { TenantStats } from './tenants/tenant-registry.js';
+import { type SchemaTenantAdmin, schemaTenantAdmin } from './tenants/schema-provisioning.js';
 import type {
   RecoveryReport,
   TransactionEntityManagers,
@@ -202,6 +203,16 @@ export class DbService implements OnModuleInit, OnApplicationShutdown {
    */
   maxTenantKeyLength(template?: string): number {
     return this.#tenants.registry(template).template.maxKeyLength;
+  }
+
+  /** Schema-mode tenants (`tenants: { mode: 'schema' }`): `create` (schema + migrations), `drop` (guarded), `list`. */
+  get tenants(): SchemaTenantAdmin {
+    return schemaTenantAdmin(this.#tenants);
+  }
+
+  /** The tenant selected for the code running now (request or `runForTenant`), if any. */
+  get currentTenant(): string | undefined {
+    return this.#tenants.current;
   }
 
   /** Runs `fn` for one tenant, in a fresh request context: `em('<template>')` and repositories use its databases. */

@@ -1,0 +1,65 @@
+import type { IMigrator, MikroORM } from '@mikro-orm/core';
+import type { DropTenantOptions, SchemaTenants } from './schema-tenants.js';
+import type { TenantDatabases } from './tenant-databases.js';
+
+/** What `DbService.tenants` offers over schema-mode templates (the only one when `template` is not named). */
+export interface SchemaTenantAdmin {
+  /**
+   * Creates a tenant's schema (on MySQL/MariaDB: database) if missing, attaches the tenant and
+   * brings its tables up to date: the template's migrations (`<directory>/<template>/`, with a
+   * history table in the tenant's schema) when it has any, else the entities' missing tables.
+   * Returns the migrations applied.
+   */
+  create(tenant: string, template?: string): Promise<string[]>;
+  /** Drops a tenant's schema and its rows, then detaches it: `{ confirm: tenant }` is required. */
+  drop(tenant: string, options: DropTenantOptions, template?: string): Promise<void>;
+  /** The attached tenants. */
+  list(template?: string): string[];
+}
+
+export function schemaTenantAdmin(tenants: TenantDatabases): SchemaTenantAdmin {
+  return {
+    create: (tenant, template) => createTenantSchema(tenants.schemaTenants(template), tenant),
+    drop: (tenant, options, template) => tenants.schemaTenants(template).drop(tenant, options),
+    list: (template) => tenants.schemaTenants(template).list(),
+  };
+}
+
+/** See SchemaTenantAdmin.create. */
+export async function createTenantSchema(tenants: SchemaTenants, tenant: string): Promise<string[]> {
+  const schema = tenants.schemaOf(tenant);
+  if (!tenants.has(tenant)) await tenants.attach(tenant);
+  const { orm, config } = tenants.database();
+  const sql =
+    config.driver === 'postgresql'
+      ? `create schema if not exists "${schema}"`
+      : `create database if not exists \`${schema}\``;
+  return tenants.provision(async () => {
+    await orm.driver.getConnection().execute(sql);
+    return migrateTenantSchema(orm, schema);
+  });
+}
+
+/** Applies the template's pending migrations in one tenant's schema, or creates its missing tables when it has none. */
+export async function migrateTenantSchema(orm: MikroORM, schema: string, to?: string): Promise<string[]> {
+  const migrator = migratorOf(orm);
+  if (migrator) {
+    // one after the other: each creates the schema's history table when it is missing
+    const executed = await migrator.getExecuted({ schema });
+    const pending = await migrator.getPending({ schema });
+    if (executed.length + pending.length > 0) {
+      const applied = await migrator.up({ schema, ...(to ? { to } : {}) });
+      return applied.map((m) => m.name);
+    }
+  }
+  await orm.schema.update({ safe: true, dropTables: false, schema });
+  return [];
+}
+
+function migratorOf(orm: MikroORM): IMigrator | undefined {
+  try {
+    return orm.migrator;
+  } catch {
+    return undefined; // @mikro-orm/migrations not installed: tables from the entities
+  }
+}
