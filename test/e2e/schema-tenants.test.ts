@@ -48,7 +48,8 @@ const entities = (engine: Engine, dbName: string) => {
         id: { type: 'number', primary: true, autoincrement: true },
         tenant: { type: 'string' },
         step: { type: 'number' },
-        plan: { kind: 'm:1', entity: () => Plan, nullable: true },
+        // MikroORM leaves a MySQL foreign key's target database unqualified (README: shared tables)
+        plan: { kind: 'm:1', entity: () => Plan, nullable: true, createForeignKeyConstraint: engine === 'postgres' },
       },
     }),
   );
