@@ -215,6 +215,11 @@ export class DbService implements OnModuleInit, OnApplicationShutdown {
     return this.#tenants.current;
   }
 
+  /** For a schema-mode template: the current tenant's schema (migrations run there); else undefined. */
+  tenantSchema(key: string): string | undefined {
+    return this.#tenants.currentSchema(key);
+  }
+
   /** Runs `fn` for one tenant, in a fresh request context: `em('<template>')` and repositories use its databases. */
   runForTenant<T>(tenant: string, fn: () => T | Promise<T>): Promise<T> {
     return this.#tenants.runFor(tenant, () => this.#contexts.run(fn));

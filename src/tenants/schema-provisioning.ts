@@ -42,7 +42,7 @@ export async function createTenantSchema(tenants: SchemaTenants, tenant: string)
 
 /** Applies the template's pending migrations in one tenant's schema, or creates its missing tables when it has none. */
 export async function migrateTenantSchema(orm: MikroORM, schema: string, to?: string): Promise<string[]> {
-  const migrator = migratorOf(orm);
+  const migrator = schemaMigrator(orm);
   if (migrator) {
     // one after the other: each creates the schema's history table when it is missing
     const executed = await migrator.getExecuted({ schema });
@@ -56,10 +56,18 @@ export async function migrateTenantSchema(orm: MikroORM, schema: string, to?: st
   return [];
 }
 
-function migratorOf(orm: MikroORM): IMigrator | undefined {
+/**
+ * A Migrator of its own for one schema's run: MikroORM's Migrator keeps the schema it runs in on the
+ * instance (`setRunSchema`), so tenants migrated at once through `orm.migrator` would run in each
+ * other's schemas. Undefined when `@mikro-orm/migrations` is not installed.
+ */
+export function schemaMigrator(orm: MikroORM): IMigrator | undefined {
+  let shared: IMigrator;
   try {
-    return orm.migrator;
+    shared = orm.migrator;
   } catch {
     return undefined; // @mikro-orm/migrations not installed: tables from the entities
   }
+  const Migrator = shared.constructor as new (em: MikroORM['em']) => IMigrator;
+  return new Migrator(orm.em);
 }

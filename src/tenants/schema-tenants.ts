@@ -216,6 +216,8 @@ function wildcardSchema(options: ResolvedDatabase['options']): Partial<ResolvedD
         return own?.(meta, platform);
       },
     },
-    migrations: { ...migrations, includeWildcardSchema: true },
+    // after each tenant's run MikroORM would introspect every schema of the database to write a
+    // snapshot: quadratic over 10,000 tenants, and tenants migrated at once would race on its file
+    migrations: { snapshotOnMigrate: false, ...migrations, includeWildcardSchema: true },
   } as Partial<ResolvedDatabase['options']>;
 }

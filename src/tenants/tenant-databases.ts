@@ -74,6 +74,13 @@ export class TenantDatabases {
     return this.#scope.getStore()?.tenant;
   }
 
+  /** The schema of the current tenant when `template` is a schema-mode template (else undefined). */
+  currentSchema(template: string): string | undefined {
+    const registry = this.#registries.get(template);
+    const tenant = this.current;
+    return registry instanceof SchemaTenants && tenant !== undefined ? registry.schemaOf(tenant) : undefined;
+  }
+
   /** A schema-mode template's tenants; any other key fails, naming it. */
   schemaTenants(template?: string): SchemaTenants {
     const registry = this.registry(template);

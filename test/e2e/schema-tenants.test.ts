@@ -133,7 +133,9 @@ for (const engine of ['postgres', 'mariadb'] as const) {
           : `create table \`${dbName}\`.plans (id int primary key, name varchar(50) not null)`;
       await runSql(engine, dbName, plans);
       await runSql(engine, dbName, `insert into ${engine === 'postgres' ? 'public.' : ''}plans values (1, 'gold')`);
-      for (const tenant of TENANTS) await db.tenants.create(tenant);
+      for (let i = 0; i < TENANTS.length; i += POOL_MAX) {
+        await Promise.all(TENANTS.slice(i, i + POOL_MAX).map((tenant) => db.tenants.create(tenant)));
+      }
     });
 
     afterAll(async () => {
