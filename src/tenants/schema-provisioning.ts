@@ -19,9 +19,10 @@ export interface SchemaTenantAdmin {
 
 export function schemaTenantAdmin(tenants: TenantDatabases): SchemaTenantAdmin {
   return {
-    create: (tenant, template) => createTenantSchema(tenants.schemaTenants(template), tenant),
-    drop: (tenant, options, template) => tenants.schemaTenants(template).drop(tenant, options),
-    list: (template) => tenants.schemaTenants(template).list(),
+    create: async (tenant, template) =>
+      createTenantSchema(tenants.schemaTenants(template, 'db.tenants.create'), tenant),
+    drop: async (tenant, options, template) => tenants.schemaTenants(template, 'db.tenants.drop').drop(tenant, options),
+    list: (template) => tenants.schemaTenants(template, 'db.tenants.list').list(),
   };
 }
 

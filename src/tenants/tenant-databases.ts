@@ -82,10 +82,10 @@ export class TenantDatabases {
   }
 
   /** A schema-mode template's tenants; any other key fails, naming it. */
-  schemaTenants(template?: string): SchemaTenants {
+  schemaTenants(template?: string, what = 'this'): SchemaTenants {
     const registry = this.registry(template);
     if (registry instanceof SchemaTenants) return registry;
-    throw new InvalidOptionsError(messages.schemaModeOnly(registry.template.key, 'this'), {
+    throw new InvalidOptionsError(messages.schemaModeOnly(registry.template.key, what), {
       key: registry.template.key,
     });
   }
