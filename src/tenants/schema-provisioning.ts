@@ -36,8 +36,7 @@ export async function createTenantSchema(tenants: SchemaTenants, tenant: string)
       ? `create schema if not exists "${schema}"`
       : `create database if not exists \`${schema}\``;
   return tenants.provision(async () => {
-    // MikroORM creates a missing database (ensureDatabase) on an explicit connect only
-    if (!(orm.driver.getConnection() as unknown as { connected?: boolean }).connected) await orm.connect();
+    await tenants.connect();
     await orm.driver.getConnection().execute(sql);
     return migrateTenantSchema(orm, schema);
   });

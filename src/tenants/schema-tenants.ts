@@ -41,6 +41,7 @@ export class SchemaTenants {
   #factory: TenantOrmFactory | undefined;
   #database: Database | undefined;
   #closed = false;
+  #connecting: Promise<void> | undefined;
   /** Set while provisioning (create, drop, migrations outside a tenant): SQL on the database's own schema. */
   readonly #provisioning = new AsyncLocalStorage<true>();
 
@@ -125,6 +126,23 @@ export class SchemaTenants {
     followTenantSchema(database.orm, () => this.#schemaNow(), sql);
     this.#database = database;
     return database;
+  }
+
+  /**
+   * Connects the one ORM once (provisioning calls at once share it): MikroORM creates a missing
+   * database (ensureDatabase) on an explicit connect only, reconnecting as it does, which would
+   * close the pool of a second connect running at the same time.
+   */
+  connect(): Promise<void> {
+    const { orm } = this.database();
+    if ((orm.driver.getConnection() as unknown as { connected?: boolean }).connected) return Promise.resolve();
+    this.#connecting ??= orm
+      .connect()
+      .then(() => undefined)
+      .finally(() => {
+        this.#connecting = undefined;
+      });
+    return this.#connecting;
   }
 
   /** The schema name of a tenant (`tenants.schema` filled in). */

@@ -246,3 +246,34 @@ for (const engine of ['postgres', 'mariadb'] as const) {
     });
   });
 }
+
+describe('schema-mode tenants: a template database that does not exist yet', () => {
+  it('is created once when tenants are created at the same time (one connect, no pool closed under another)', async () => {
+    const Item = inDatabase(
+      'tenant',
+      new EntitySchema<{ id: number }>({ name: 'Item', properties: { id: { type: 'number', primary: true } } }),
+    );
+    const dbName = `schema_missing_${process.pid}_${Date.now().toString(36)}`;
+    const booted = await bootWith([
+      MultiDbModule.setup({
+        databases: {
+          default: 'sqlite://',
+          tenant: { url: serverUrl('postgres', dbName), tenants: { mode: 'schema' } },
+        },
+        entities: [Item],
+      }),
+    ]);
+    try {
+      await Promise.all(['a', 'b', 'c', 'd'].map((tenant) => booted.db.tenants.create(tenant)));
+      expect(booted.db.tenants.list().sort()).toEqual(['a', 'b', 'c', 'd']);
+      const schemas = await runSql<{ s: string }>(
+        'postgres',
+        dbName,
+        "select schema_name as s from information_schema.schemata where schema_name like 'tenant\\_%' order by 1",
+      );
+      expect(schemas.map((r) => r.s)).toEqual(['tenant_a', 'tenant_b', 'tenant_c', 'tenant_d']);
+    } finally {
+      await booted.app.close();
+    }
+  });
+});
