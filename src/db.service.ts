@@ -52,7 +52,9 @@ export class DbService implements OnModuleInit, OnApplicationShutdown {
       started.databases.map((db) => db.orm.em),
       (name) => this.#tenants.entityManager(name),
     );
-    this.#transactions = new CrossDatabaseTransactions(started.databases, started.transactions);
+    this.#transactions = new CrossDatabaseTransactions(started.databases, started.transactions, (key) =>
+      this.#tenants.isTemplate(key) ? this.#tenants.database(key) : undefined,
+    );
   }
 
   /** The configured database keys, `default` first. */

@@ -213,6 +213,33 @@ for (const engine of ['postgres', 'mariadb'] as const) {
       });
     });
 
+    it('db.transaction([...]) over default and the tenant writes in the tenant schema, or nowhere on failure', async () => {
+      await db.runForTenant('t07', () =>
+        db.transaction(['default', 'tenant'], async (ems) => {
+          ems.tenant.create(Item, { tenant: 't07', step: 3 });
+        }),
+      );
+      const failed = await rejection(
+        db.runForTenant('t08', () =>
+          db.transaction(['tenant'], async (ems) => {
+            ems.tenant.create(Item, { tenant: 't08', step: 3 });
+            await ems.tenant.flush();
+            throw new Error('boom');
+          }),
+        ),
+      );
+      expect(failed.message).toBe('boom');
+      const steps = (tenant: string) =>
+        runSql<{ n: number | string }>(
+          engine,
+          dbName,
+          `select count(*) as n from ${schemaOf(tenant)}.items where step = 3`,
+        ).then((r) => Number(r[0]?.n));
+      expect([await steps('t07'), await steps('t08'), await steps('t06')]).toEqual([1, 0, 0]);
+      const twoPhase = db.runForTenant('t07', () => db.transaction(['tenant'], async () => 1, { twoPhase: true }));
+      await expect(twoPhase).rejects.toThrow("Tenant template 'tenant' cannot take part in a two-phase transaction");
+    });
+
     it('refuses tenant entities outside a tenant, unknown tenants and unsafe keys', async () => {
       expect(() => db.em('tenant')).toThrow(NoTenantError);
       expect(() => db.getRepository(Item)).toThrow(NoTenantError);
