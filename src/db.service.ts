@@ -116,12 +116,12 @@ export class DbService implements OnModuleInit, OnApplicationShutdown {
 
   /** Creates the missing tables of the given databases (all when none given); existing tables and rows are kept. */
   async createAll(...keys: string[]): Promise<void> {
-    await Promise.all(this.#select(keys, true).map((db) => createSchema(db.orm)));
+    await Promise.all(this.#select(keys, true).map((db) => createSchema(db.orm, this.tenantSchema(db.config.key))));
   }
 
   /** Drops the registered entities' tables of the given databases (all when none given), nothing else. */
   async dropAll(...keys: string[]): Promise<void> {
-    await Promise.all(this.#select(keys, true).map((db) => dropSchema(db.orm)));
+    await Promise.all(this.#select(keys, true).map((db) => dropSchema(db.orm, this.tenantSchema(db.config.key))));
   }
 
   /** Runs `fn` in one fresh request context over all databases (queue workers, cron jobs, scripts). */

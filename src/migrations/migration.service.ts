@@ -116,7 +116,8 @@ export class MigrationService implements OnModuleInit {
   /** Schema commands without migrations, per database. */
   schema(action: 'create' | 'drop' | 'update' | 'fresh', keys: readonly string[] = []): Promise<KeyOutcome<void>[]> {
     const run = { create: createSchema, drop: dropSchema, update: updateSchema, fresh: freshSchema }[action];
-    return this.#run(`schema:${action}`, keys, (k) => run(this.db.orm(k)));
+    // a schema tenant's tables are its schema's (the template's one ORM serves every tenant)
+    return this.#run(`schema:${action}`, keys, (k) => run(this.db.orm(k), this.db.tenantSchema(k)));
   }
 
   async #run<T>(operation: string, keys: readonly string[], fn: (key: string) => Promise<T>): Promise<KeyOutcome<T>[]> {
@@ -143,9 +144,9 @@ export class MigrationService implements OnModuleInit {
   }
 }
 
-async function freshSchema(orm: Parameters<typeof createSchema>[0]): Promise<void> {
-  await dropSchema(orm);
-  await createSchema(orm);
+async function freshSchema(orm: Parameters<typeof createSchema>[0], schema?: string): Promise<void> {
+  await dropSchema(orm, schema);
+  await createSchema(orm, schema);
 }
 
 /** `@mikro-orm/migrations`' Migrator takes a name (and blank) for initial migrations too. */

@@ -120,6 +120,19 @@ for (const engine of ['postgres', 'mariadb'] as const) {
       expect(pending.stdout).toMatch(/^OK +tenant:t042 +migration:pending: pending none/m);
     });
 
+    it("schema:drop and schema:create --db tenant:<t> work in that tenant's schema only", async () => {
+      const dropped = await project.cli(['schema:drop', '--db', 'tenant:t042']);
+      expect(dropped.code, dropped.stdout + dropped.stderr).toBe(0);
+      const [left] = await runSql<{ n: number | string }>(engine, dbName, countWhere(engine, 'items'));
+      expect(Number(left?.n)).toBe(199);
+      const created = await project.cli(['schema:create', '--db', 'tenant:t042']);
+      expect(created.code, created.stdout + created.stderr).toBe(0);
+      const [back] = await runSql<{ n: number | string }>(engine, dbName, countWhere(engine, 'items'));
+      expect(Number(back?.n)).toBe(200);
+      const tables = await runSql(engine, dbName, `select count(*) as n from ${schemaOf('t042')}.items`);
+      expect(tables).toHaveLength(1);
+    });
+
     it('tenant:drop needs --confirm with the tenant key, then drops the schema', async () => {
       const refused = await project.cli(['tenant:drop', '--db', 'tenant:t005']);
       expect(refused.code).toBe(1);
