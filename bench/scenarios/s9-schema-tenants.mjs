@@ -72,12 +72,14 @@ export async function run(config) {
     // (b) RSS, fresh processes, interleaved
     const file = fileURLToPath(import.meta.url);
     const rss = { big: /** @type {number[]} */ ([]), small: /** @type {number[]} */ ([]) };
+    const heap = { big: /** @type {number[]} */ ([]), small: /** @type {number[]} */ ([]) };
     for (let rep = 0; rep < sizes.reps; rep++) {
       for (const side of rep % 2 === 0 ? ['big', 'small'] : ['small', 'big']) {
         const measureSizes =
           side === 'big' ? { attached: sizes.attached, touched: sizes.created } : { attached: 10, touched: 10 };
         const usage = await runScenarioInChild(file, config, { measure: measureSizes }, `9 rss ${side}`);
         rss[/** @type {'big' | 'small'} */ (side)].push(usage.rss / MiB);
+        heap[/** @type {'big' | 'small'} */ (side)].push(usage.heapUsed / MiB);
       }
       progress(
         `9 rss MiB, repetition ${rep + 1}/${sizes.reps}: big=${rss.big[rep]?.toFixed(1)} small=${rss.small[rep]?.toFixed(1)}`,
@@ -94,6 +96,7 @@ export async function run(config) {
         b: { label: '10/10', samples: rss.small },
         ratioDefinition: `RSS(${sizes.attached} attached, ${sizes.created} touched) / RSS(10, 10)`,
         goal: atMost(1.2),
+        note: `heap used after the GC: ${median(heap.big).toFixed(1)} MiB vs ${median(heap.small).toFixed(1)} MiB (what stays; the rest of the RSS is V8 heap kept after the touch loop's garbage)`,
       }),
     );
     progress('9: done');
@@ -175,4 +178,10 @@ async function measure(config, { attached, touched }) {
   } finally {
     await s.app.close();
   }
+}
+
+/** @param {number[]} xs */
+function median(xs) {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }

@@ -65,7 +65,11 @@ export class SchemaTenants {
         key: this.template.key,
       });
     }
-    await this.template.resolve(tenant);
+    // the schema name is all that varies: a short lower-case key fits (maxKeyLength) without
+    // resolving a whole configuration, which over 10,000 tenants is most of the attach cost
+    if (tenant.length > this.template.maxKeyLength || tenant !== tenant.toLowerCase()) {
+      await this.template.resolve(tenant);
+    }
     this.#prepared ??= this.prepare(this.#config).then((factory) => (this.#factory = factory));
     await this.#prepared;
     this.#attached.add(tenant);
