@@ -65,9 +65,9 @@ export class SchemaTenants {
         key: this.template.key,
       });
     }
-    // the schema name is all that varies: a short lower-case key fits (maxKeyLength) without
+    // the schema name is all that varies: a short key of lower-case letters, digits and `_` fits (maxKeyLength) without
     // resolving a whole configuration, which over 10,000 tenants is most of the attach cost
-    if (tenant.length > this.template.maxKeyLength || tenant !== tenant.toLowerCase()) {
+    if (tenant.length > this.template.maxKeyLength || !/^[a-z0-9_]+$/.test(tenant)) {
       await this.template.resolve(tenant);
     }
     this.#prepared ??= this.prepare(this.#config).then((factory) => (this.#factory = factory));
