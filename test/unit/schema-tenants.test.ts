@@ -50,6 +50,17 @@ describe('schema-mode templates (#15): options checked at start-up', () => {
     });
   });
 
+  it('MySQL/MariaDB schema tenants (databases) refuse keys that differ only in case', async () => {
+    const url = 'mysql://app:secret@127.0.0.1:1/app';
+    await withApp({ default: 'sqlite://', tenant: { url, tenants: { mode: 'schema' } } }, async (db) => {
+      const error = await rejection(db.attach('Acme'));
+      expect(error).toBeInstanceOf(InvalidTenantKeyError);
+      expect(error.message).toContain("Tenant keys are not lower-cased for you: use 'acme'");
+      await db.attach('acme');
+      expect(db.maxTenantKeyLength()).toBe(64 - 'tenant_'.length);
+    });
+  });
+
   it('db.tenants works on schema-mode templates only', async () => {
     await withApp({ default: 'sqlite://', tenant: { url: 'sqlite:///t/{tenant}.db', tenants: {} } }, async (db) => {
       const error = await rejection(db.tenants.create('acme'));
