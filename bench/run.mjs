@@ -49,6 +49,7 @@ const SCENARIOS = [
   { id: '7', file: 's7-tenants.mjs' },
   { id: '8', file: 's8-transactions.mjs' },
   { id: '9', file: 's9-tenant-open.mjs' },
+  { id: '10', file: 's10-schema-tenants.mjs' },
 ];
 
 const { values: args } = parseArgs({
@@ -96,7 +97,7 @@ const profDir = join(resultsDir, 'tmp', 'cpu-prof');
 const scenarios = [];
 let pg;
 try {
-  const needsPg = selected.some((s) => ['1', '3', '4', '7'].includes(s.id)) && !args['no-pg'];
+  const needsPg = selected.some((s) => ['1', '3', '4', '7', '9'].includes(s.id)) && !args['no-pg'];
   let pgUnavailable = args['no-pg'] ? 'run with --no-pg' : undefined;
   if (needsPg) pg = await startPostgresOrSkip((reason) => (pgUnavailable = reason));
   if (pg) machine.postgres = await pg.query('show server_version');

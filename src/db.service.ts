@@ -15,6 +15,7 @@ import { createSchema, dropSchema } from './orm/schema-tools.js';
 import type { TenantDatabase } from './multi-db.options.js';
 import type { TenantDatabases } from './tenants/tenant-databases.js';
 import type { TenantStats } from './tenants/tenant-registry.js';
+import { type SchemaTenantAdmin, schemaTenantAdmin } from './tenants/schema-provisioning.js';
 import type {
   RecoveryReport,
   TransactionEntityManagers,
@@ -51,7 +52,9 @@ export class DbService implements OnModuleInit, OnApplicationShutdown {
       started.databases.map((db) => db.orm.em),
       (name) => this.#tenants.entityManager(name),
     );
-    this.#transactions = new CrossDatabaseTransactions(started.databases, started.transactions);
+    this.#transactions = new CrossDatabaseTransactions(started.databases, started.transactions, (key) =>
+      this.#tenants.isTemplate(key) ? this.#tenants.database(key) : undefined,
+    );
   }
 
   /** The configured database keys, `default` first. */
@@ -113,12 +116,12 @@ export class DbService implements OnModuleInit, OnApplicationShutdown {
 
   /** Creates the missing tables of the given databases (all when none given); existing tables and rows are kept. */
   async createAll(...keys: string[]): Promise<void> {
-    await Promise.all(this.#select(keys, true).map((db) => createSchema(db.orm)));
+    await Promise.all(this.#select(keys, true).map((db) => createSchema(db.orm, this.tenantSchema(db.config.key))));
   }
 
   /** Drops the registered entities' tables of the given databases (all when none given), nothing else. */
   async dropAll(...keys: string[]): Promise<void> {
-    await Promise.all(this.#select(keys, true).map((db) => dropSchema(db.orm)));
+    await Promise.all(this.#select(keys, true).map((db) => dropSchema(db.orm, this.tenantSchema(db.config.key))));
   }
 
   /** Runs `fn` in one fresh request context over all databases (queue workers, cron jobs, scripts). */
@@ -202,6 +205,21 @@ export class DbService implements OnModuleInit, OnApplicationShutdown {
    */
   maxTenantKeyLength(template?: string): number {
     return this.#tenants.registry(template).template.maxKeyLength;
+  }
+
+  /** Schema-mode tenants (`tenants: { mode: 'schema' }`): `create` (schema + migrations), `drop` (guarded), `list`. */
+  get tenants(): SchemaTenantAdmin {
+    return schemaTenantAdmin(this.#tenants);
+  }
+
+  /** The tenant selected for the code running now (request or `runForTenant`), if any. */
+  get currentTenant(): string | undefined {
+    return this.#tenants.current;
+  }
+
+  /** For a schema-mode template: the current tenant's schema (migrations run there); else undefined. */
+  tenantSchema(key: string): string | undefined {
+    return this.#tenants.currentSchema(key);
   }
 
   /** Runs `fn` for one tenant, in a fresh request context: `em('<template>')` and repositories use its databases. */

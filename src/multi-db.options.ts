@@ -91,6 +91,18 @@ export interface TenantTemplateOptions {
    * @default undefined (tenants are attached only by `DbService.attach`)
    */
   list?: () => string[] | Promise<string[]>;
+  /**
+   * `'database'`: every tenant gets a database (and an ORM and a pool) of its own, from the URL
+   * pattern. `'schema'`: every tenant gets a schema (on MySQL/MariaDB: a database) inside the
+   * template's one database, all served by one ORM and one pool (see `schema`).
+   * @default 'database'
+   */
+  mode?: 'database' | 'schema';
+  /**
+   * Schema mode only: the tenant's schema name, with `{tenant}` replaced by the tenant key.
+   * @default 'tenant_{tenant}'
+   */
+  schema?: string;
 }
 
 /** A tenant's database: its URL, or options merged over its template's. */

@@ -1,12 +1,14 @@
 import type { DbService } from '../db.service.js';
 import type { MigrationService } from '../migrations/migration.service.js';
 import { onlyValue } from '../migrations/per-key.js';
+import { InvalidOptionsError } from '../errors/multi-db.error.js';
+import { messages } from '../errors/messages.js';
 
 /** What a command gets: the services over the opened databases and the parsed flags. */
 export interface CommandContext {
   db: DbService;
   migrations: MigrationService;
-  flags: { name?: string; blank?: boolean; initial?: boolean; to?: string; class?: string };
+  flags: { name?: string; blank?: boolean; initial?: boolean; to?: string; class?: string; confirm?: string };
 }
 
 /** What a command did for one database. */
@@ -21,7 +23,7 @@ export interface CommandSpec {
   description: string;
   /** `many`: any number of --db (all when absent); `one`: exactly one --db. */
   db: 'many' | 'one';
-  flags: ReadonlyArray<'name' | 'blank' | 'initial' | 'to' | 'class'>;
+  flags: ReadonlyArray<'name' | 'blank' | 'initial' | 'to' | 'class' | 'confirm'>;
   /**
    * Whether a missing database is created first (MikroORM's ensureDatabase), as commands that build
    * a schema need. The others (read-only ones, and those that only undo) report it missing instead.
@@ -132,6 +134,29 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       return { summary: `ran ${seeder}`, data: { seeder } };
     },
   },
+  'tenant:create': {
+    description: "Create schema-mode tenants' schemas and migrate them (--db '<template>:<tenant>', several allowed)",
+    db: 'many',
+    flags: [],
+    createsDatabase: true,
+    run: async ({ db }, key) => {
+      const tenant = tenantOf(db, key);
+      const applied = await db.tenants.create(tenant, key);
+      return { summary: `schema ${db.tenantSchema(key)} ready, applied ${list(applied)}`, data: { applied } };
+    },
+  },
+  'tenant:drop': {
+    description: "Drop a schema-mode tenant's schema and its rows (--db '<template>:<tenant>' --confirm <tenant>)",
+    db: 'one',
+    flags: ['confirm'],
+    createsDatabase: false,
+    run: async ({ db, flags }, key) => {
+      const tenant = tenantOf(db, key);
+      const schema = db.tenantSchema(key);
+      await db.tenants.drop(tenant, { confirm: flags.confirm ?? '' }, key);
+      return { summary: `schema ${schema} dropped`, data: { schema } };
+    },
+  },
   'schema:create': schema(
     'create',
     "Create the entities' missing tables (existing tables and rows are kept)",
@@ -145,3 +170,10 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   ),
   'schema:fresh': schema('fresh', "Drop and recreate the entities' tables (their rows are lost)", 'tables recreated'),
 };
+
+/** The tenant a `--db '<template>:<tenant>'` line runs for; a plain key names no tenant. */
+function tenantOf(db: CommandContext['db'], key: string): string {
+  const tenant = db.currentTenant;
+  if (tenant === undefined) throw new InvalidOptionsError(messages.tenantSelectorNeeded(key), { key });
+  return tenant;
+}

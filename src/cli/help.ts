@@ -22,6 +22,7 @@ Options:
   --config <file>  the module options (default: ${DEFAULT_CONFIG_FILES.join(', ')})
   --json           machine-readable output on stdout, failures included
   --verbose        with a failure, also its stack (passwords masked)
+  --progress       draw the progress bar (over more than 5 databases) also when stderr is no terminal
   --help           this help, or a command's (${BIN} <command> --help)
 
 Exit codes: 0 done, 1 a database failed (or migration:check found changes), 2 usage error.
@@ -36,6 +37,7 @@ export function commandHelp(name: string, spec: CommandSpec): string {
     initial: '--initial        the whole current schema (marked executed when the tables exist)',
     to: '--to <name>      the migration to stop at',
     class: '--class <name>   the seeder class (default: the configured defaultSeeder)',
+    confirm: '--confirm <tenant>  the tenant key again: dropping deletes its schema and rows',
   };
   const db =
     spec.db === 'one'

@@ -23,8 +23,10 @@ export class Progress {
     private readonly stream: OutputStream,
     private readonly total: number,
     private readonly label: string,
+    /** `--progress`: draw it also when the stream is not a terminal (CI logs, tests). */
+    force = false,
   ) {
-    this.#enabled = stream.isTTY === true && total > Progress.THRESHOLD;
+    this.#enabled = (force || stream.isTTY === true) && total > Progress.THRESHOLD;
     this.#draw();
   }
 

@@ -31,6 +31,8 @@ const ARGS = {
   json: { type: 'boolean' },
   verbose: { type: 'boolean' },
   concurrency: { type: 'string' },
+  confirm: { type: 'string' },
+  progress: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -57,7 +59,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
   failures.createsDatabase = spec.createsDatabase;
   if (extra.length > 0) return failures.usage(`Unexpected argument '${extra[0]}'.`, usage());
-  const misplaced = (['name', 'to', 'blank', 'initial', 'class'] as const).find(
+  const misplaced = (['name', 'to', 'blank', 'initial', 'class', 'confirm'] as const).find(
     (f) => values[f] !== undefined && !spec.flags.includes(f),
   );
   if (misplaced) return failures.usage(`${name} does not take --${misplaced}.`, commandHelp(name, spec));
@@ -130,7 +132,7 @@ async function execute(
     }
     const byName = new Map(targets.map((t) => [t.name, t]));
     const ctx = { db, migrations: new MigrationService(db), flags: values };
-    const progress = new Progress(io.stderr, targets.length, name);
+    const progress = new Progress(io.stderr, targets.length, name, values.progress === true);
     const limit = concurrencyOf(concurrency, selection.tenants, started.tenants);
     let outcomes: KeyOutcome<KeyResult>[];
     try {

@@ -191,6 +191,15 @@ export const messages = {
     `Database '${key}' (${url}): ${file ? `the SQLite file '${database}'` : `the database '${database}'`} does not exist. ${command} does not create databases: create it with nestjs-multidb migration:up --db ${key} (or schema:create --db ${key}), then run ${command} again.`,
   configFileThrew: (path: string, reason: string): string =>
     `Config file '${path}' threw while loading: ${reason}. Fix it (run again with --verbose to see the stack).`,
+  // --- schema-mode tenants (issue #15) ---
+  schemaTenantOwnDatabase: (key: string, tenant: string): string =>
+    `Tenant '${tenant}' of '${key}': a schema-mode template gives every tenant a schema in its one database, so a tenant cannot have a database or options of its own. Attach it without options, or use mode 'database' for tenants that need their own database.`,
+  dropNeedsConfirm: (key: string, tenant: string, schema: string): string =>
+    `Tenant '${tenant}' of '${key}': dropping it deletes the schema '${schema}' and every row in it. Call drop('${tenant}', { confirm: '${tenant}' }) (CLI: tenant:drop --db ${key}:${tenant} --confirm ${tenant}) to really drop it.`,
+  twoPhaseTenant: (key: string): string =>
+    `Tenant template '${key}' cannot take part in a two-phase transaction: its databases come and go with their tenants, and recovery could not find a prepared transaction again. Use db.transaction([...]) without twoPhase for tenant databases.`,
+  schemaModeOnly: (key: string, what: string): string =>
+    `Tenant template '${key}': ${what} works on schema-mode templates only (tenants: { mode: 'schema' }); a database-mode tenant's database is created and dropped by its server's tools.`,
 } as const;
 
 /** The parts of an over-long name that messages show. */

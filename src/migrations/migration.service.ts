@@ -7,6 +7,7 @@ import { MULTIDB_MODULE_OPTIONS } from '../multi-db.constants.js';
 import type { MultiDbModuleOptions } from '../multi-db.options.js';
 import { createSchema, dropSchema, updateSchema } from '../orm/schema-tools.js';
 import { assertOpen } from '../orm/seal.js';
+import { schemaMigrator } from '../tenants/schema-provisioning.js';
 import { forEachKey, onlyValue } from './per-key.js';
 
 /** How to create a migration. */
@@ -69,16 +70,22 @@ export class MigrationService implements OnModuleInit {
 
   /** Applies pending migrations (optionally up to a named one) of the given databases. */
   up(keys: readonly string[] = [], options: { to?: string } = {}): Promise<KeyOutcome<string[]>[]> {
-    return this.#run('migration:up', keys, async (k) =>
-      names(await this.#migrator(k).up(options.to ? { to: options.to } : undefined)),
-    );
+    return this.#run('migration:up', keys, async (k) => {
+      const schema = this.#schema(k);
+      if (!options.to && !schema) return names(await this.#migrator(k).up());
+      return names(await this.#migrator(k).up({ ...(options.to ? { to: options.to } : {}), ...schema }));
+    });
   }
 
   /** Reverts one database's last migration, or every migration after `to` (`to: 0` reverts all). */
   async down(key: string, options: { to?: string | 0 } = {}): Promise<string[]> {
     if (!key) throw new MultiDbError(messages.downNeedsKey());
     const outcomes = await this.#run('migration:down', [key], async (k) =>
-      names(await this.#migrator(k).down(options.to === undefined ? undefined : { to: options.to })),
+      names(
+        await this.#migrator(k).down(
+          options.to === undefined && !this.#schema(k) ? undefined : { to: options.to, ...this.#schema(k) },
+        ),
+      ),
     );
     return onlyValue(outcomes);
   }
@@ -87,14 +94,18 @@ export class MigrationService implements OnModuleInit {
   status(keys: readonly string[] = []): Promise<KeyOutcome<MigrationStatus>[]> {
     return this.#run('migration:list', keys, async (k) => {
       const migrator = this.#migrator(k);
-      const [executed, pending] = await Promise.all([migrator.getExecuted(), migrator.getPending()]);
+      // one after the other: in a schema tenant each may create the schema's history table
+      const executed = await migrator.getExecuted(this.#schema(k));
+      const pending = await migrator.getPending(this.#schema(k));
       return { executed, pending: names(pending) };
     });
   }
 
   /** Pending migration names of the given databases. */
   pending(keys: readonly string[] = []): Promise<KeyOutcome<string[]>[]> {
-    return this.#run('migration:pending', keys, async (k) => names(await this.#migrator(k).getPending()));
+    return this.#run('migration:pending', keys, async (k) =>
+      names(await this.#migrator(k).getPending(this.#schema(k))),
+    );
   }
 
   /** Whether each database's entities differ from what its migrations produce (`true`: a migration is needed). */
@@ -105,7 +116,8 @@ export class MigrationService implements OnModuleInit {
   /** Schema commands without migrations, per database. */
   schema(action: 'create' | 'drop' | 'update' | 'fresh', keys: readonly string[] = []): Promise<KeyOutcome<void>[]> {
     const run = { create: createSchema, drop: dropSchema, update: updateSchema, fresh: freshSchema }[action];
-    return this.#run(`schema:${action}`, keys, (k) => run(this.db.orm(k)));
+    // a schema tenant's tables are its schema's (the template's one ORM serves every tenant)
+    return this.#run(`schema:${action}`, keys, (k) => run(this.db.orm(k), this.db.tenantSchema(k)));
   }
 
   async #run<T>(operation: string, keys: readonly string[], fn: (key: string) => Promise<T>): Promise<KeyOutcome<T>[]> {
@@ -114,8 +126,16 @@ export class MigrationService implements OnModuleInit {
     return forEachKey(operation, selected, fn, (key, text) => this.db.redact(key, text));
   }
 
+  /** A schema-mode tenant's migrations run in its schema, with the history table there. */
+  #schema(key: string): { schema: string } | undefined {
+    const schema = this.db.tenantSchema(key);
+    return schema === undefined ? undefined : { schema };
+  }
+
   #migrator(key: string): IMigrator {
     try {
+      // schema tenants share one ORM: each run gets a Migrator of its own (schema-provisioning.ts)
+      if (this.db.tenantSchema(key) !== undefined) return schemaMigrator(this.db.orm(key)) ?? this.db.orm(key).migrator;
       return this.db.orm(key).migrator;
     } catch (error) {
       if (error instanceof MultiDbError) throw error;
@@ -124,9 +144,9 @@ export class MigrationService implements OnModuleInit {
   }
 }
 
-async function freshSchema(orm: Parameters<typeof createSchema>[0]): Promise<void> {
-  await dropSchema(orm);
-  await createSchema(orm);
+async function freshSchema(orm: Parameters<typeof createSchema>[0], schema?: string): Promise<void> {
+  await dropSchema(orm, schema);
+  await createSchema(orm, schema);
 }
 
 /** `@mikro-orm/migrations`' Migrator takes a name (and blank) for initial migrations too. */

@@ -13,6 +13,10 @@ import type { Database } from '../orm/start-databases.js';
 import { DatabaseClaims } from './tenant-claims.js';
 import { type TenantLease, type TenantPreparer, TenantRegistry, type TenantStats } from './tenant-registry.js';
 import type { TenantTemplate } from './tenant-template.js';
+import { SchemaTenants } from './schema-tenants.js';
+
+/** A template's tenants: a database (and ORM) each, or a schema each in one database (`tenants.mode`). */
+export type TenantCatalog = TenantRegistry | SchemaTenants;
 
 /** The tenant selected for the code running now; its databases are leased on first use. */
 interface TenantScope {
@@ -31,7 +35,7 @@ interface TenantScope {
  * request ends, so an eviction never closes an ORM a request is still using.
  */
 export class TenantDatabases {
-  readonly #registries: ReadonlyMap<string, TenantRegistry>;
+  readonly #registries: ReadonlyMap<string, TenantCatalog>;
   readonly #scope = new AsyncLocalStorage<TenantScope>();
 
   constructor(
@@ -41,7 +45,10 @@ export class TenantDatabases {
     readonly resolver?: TenantResolver,
     claims: DatabaseClaims = new DatabaseClaims(),
   ) {
-    this.#registries = new Map(templates.map((t) => [t.key, new TenantRegistry(t, prepare, close, claims)]));
+    const scope = () => this.#scope.getStore();
+    const catalog = (t: TenantTemplate): TenantCatalog =>
+      t.mode === 'schema' ? new SchemaTenants(t, prepare, scope) : new TenantRegistry(t, prepare, close, claims);
+    this.#registries = new Map(templates.map((t) => [t.key, catalog(t)]));
   }
 
   /** The template keys. */
@@ -54,12 +61,33 @@ export class TenantDatabases {
   }
 
   /** A template's registry: the one named, or the only one. */
-  registry(template?: string): TenantRegistry {
+  registry(template?: string): TenantCatalog {
     const registry =
       template === undefined && this.#registries.size === 1 ? [...this.#registries.values()][0] : undefined;
     const found = registry ?? (template === undefined ? undefined : this.#registries.get(template));
     if (!found) throw new InvalidOptionsError(messages.templateNeeded(this.templates), { key: template });
     return found;
+  }
+
+  /** The tenant selected for the code running now (request, runForTenant), if any. */
+  get current(): string | undefined {
+    return this.#scope.getStore()?.tenant;
+  }
+
+  /** The schema of the current tenant when `template` is a schema-mode template (else undefined). */
+  currentSchema(template: string): string | undefined {
+    const registry = this.#registries.get(template);
+    const tenant = this.current;
+    return registry instanceof SchemaTenants && tenant !== undefined ? registry.schemaOf(tenant) : undefined;
+  }
+
+  /** A schema-mode template's tenants; any other key fails, naming it. */
+  schemaTenants(template?: string, what = 'this'): SchemaTenants {
+    const registry = this.registry(template);
+    if (registry instanceof SchemaTenants) return registry;
+    throw new InvalidOptionsError(messages.schemaModeOnly(registry.template.key, what), {
+      key: registry.template.key,
+    });
   }
 
   /** Attaches every tenant the templates' `list()` functions return (without opening them). */

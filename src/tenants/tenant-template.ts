@@ -13,6 +13,8 @@ export const MAX_TENANT_KEY_LENGTH = 63;
 /** Replaced by the tenant key in a template's URL. */
 export const TENANT_PLACEHOLDER = '{tenant}';
 export const DEFAULT_MAX_OPEN = 100;
+/** A schema-mode template's tenant schema name when `tenants.schema` is not given. */
+export const DEFAULT_TENANT_SCHEMA = 'tenant_{tenant}';
 type ResolveTenant = (tenant: string, options: DatabaseOptions) => ResolvedDatabase;
 
 /**
@@ -29,6 +31,9 @@ export class TenantTemplate {
    * `tenant_{tenant}` on PostgreSQL (63 bytes) allows 56; never more than 63.
    */
   readonly maxKeyLength: number;
+  /** `schema`: one schema per tenant on the template's one ORM and pool (see SchemaTenants). */
+  readonly mode: 'database' | 'schema';
+  readonly #schema: string;
   readonly #database: TenantTemplateOptions['database'];
   readonly #base: DatabaseOptions;
 
@@ -48,7 +53,12 @@ export class TenantTemplate {
     if (typeof tenants !== 'object' || tenants === null || Array.isArray(tenants)) {
       throw fail("'tenants' must be an object of tenant options");
     }
-    const { maxOpen = DEFAULT_MAX_OPEN, database, list, slotTimeout } = tenants;
+    const { maxOpen = DEFAULT_MAX_OPEN, database, list, slotTimeout, mode = 'database', schema } = tenants;
+    if (mode !== 'database' && mode !== 'schema') throw fail("'tenants.mode' must be 'database' or 'schema'");
+    this.mode = mode;
+    this.#schema = schema ?? DEFAULT_TENANT_SCHEMA;
+    if (mode === 'schema') assertSchemaMode(base.url, this.#schema, tenants, fail);
+    else if (schema !== undefined) throw fail("'tenants.schema' is for mode 'schema' only");
     if (!Number.isInteger(maxOpen) || maxOpen < 1) throw fail("'tenants.maxOpen' must be a positive integer");
     if (slotTimeout !== undefined && !isDuration(slotTimeout)) {
       throw fail(`'tenants.slotTimeout' must be ${durationRange()}`);
@@ -61,7 +71,7 @@ export class TenantTemplate {
     }
     // in-memory SQLite gives every tenant a database of its own anyway (swapDatabases(…, 'sqlite') in tests)
     const inMemory = /^sqlite(\+[^:]*)?:\/\/(\/:memory:)?$/i.test(base.url.trim());
-    if (database === undefined && !inMemory && !base.url.includes(TENANT_PLACEHOLDER)) {
+    if (mode === 'database' && database === undefined && !inMemory && !base.url.includes(TENANT_PLACEHOLDER)) {
       throw fail(`its url must contain ${TENANT_PLACEHOLDER} (or give 'tenants.database')`);
     }
     this.maxOpen = maxOpen;
@@ -78,6 +88,18 @@ export class TenantTemplate {
     if (max < 1 && limiting) throw fail(messages.templateNameTooLong(limiting));
     this.maxKeyLength = max;
     this.slotTimeout = slotTimeout ?? sample('tenant').acquireTimeout;
+  }
+
+  /** Schema mode: the tenant's schema name (`tenants.schema` filled in); the key is checked first. */
+  schemaOf(tenant: string): string {
+    this.assertTenant(tenant);
+    return this.#schema.replaceAll(TENANT_PLACEHOLDER, tenant);
+  }
+
+  /** Schema mode: the template's one database (no tenant schema), under the template's own key. */
+  shared(): ResolvedDatabase {
+    const config = this.resolveTenant('shared', { ...this.#base });
+    return { ...config, key: this.key, options: { ...config.options, contextName: this.key } };
   }
 
   /** Refuses a tenant key outside the safe pattern. */
@@ -115,6 +137,14 @@ export class TenantTemplate {
 
   #merge(tenant: string, own: TenantDatabase | undefined): ResolvedDatabase {
     const fill = (text: string) => text.replaceAll(TENANT_PLACEHOLDER, tenant);
+    if (this.mode === 'schema') {
+      if (own !== undefined) throw new InvalidOptionsError(messages.schemaTenantOwnDatabase(this.key, tenant));
+      // the tenant's schema stands in for its database: its name is what the limits check
+      return this.resolveTenant(tenant, {
+        ...this.#base,
+        schema: this.#schema.replaceAll(TENANT_PLACEHOLDER, tenant),
+      } as DatabaseOptions);
+    }
     const url = fill(this.#base.url);
     // a tenant's replicas follow the same pattern: postgresql://reader@replica/tenant_{tenant}
     const replicas = Array.isArray(this.#base.replicas)
@@ -126,4 +156,23 @@ export class TenantTemplate {
     const extra = typeof own === 'string' ? { url: own } : (own ?? {});
     return this.resolveTenant(tenant, { ...this.#base, url, ...replicas, ...extra } as DatabaseOptions);
   }
+}
+
+/** Schema mode: one database (no `{tenant}` in the URL), a schema pattern with `{tenant}`, a server engine. */
+function assertSchemaMode(
+  url: string,
+  schema: string,
+  tenants: TenantTemplateOptions,
+  fail: (reason: string) => Error,
+): void {
+  if (typeof schema !== 'string' || !schema.includes(TENANT_PLACEHOLDER)) {
+    throw fail(`'tenants.schema' must contain ${TENANT_PLACEHOLDER}, e.g. 'tenant_{tenant}'`);
+  }
+  if (!/^[A-Za-z0-9_{}]+$/.test(schema)) throw fail("'tenants.schema' may hold only letters, digits, '_' and {tenant}");
+  if (url.includes(TENANT_PLACEHOLDER)) {
+    throw fail(`mode 'schema' keeps every tenant in one database: its url must not contain ${TENANT_PLACEHOLDER}`);
+  }
+  if (/^sqlite/i.test(url.trim()))
+    throw fail("mode 'schema' needs PostgreSQL, MySQL or MariaDB (SQLite has no schemas)");
+  if (tenants.database !== undefined) throw fail("mode 'schema' takes no 'tenants.database' factory");
 }

@@ -36,6 +36,8 @@ export class CrossDatabaseTransactions {
   constructor(
     databases: readonly Database[],
     private readonly options: TransactionsOptions = {},
+    /** Databases besides the configured ones: the current tenant's of a template (`db.transaction(['tenant'])`). */
+    private readonly extra: (key: string) => Database | undefined = () => undefined,
   ) {
     this.#byKey = new Map(databases.map((db) => [db.config.key, db]));
     for (const { config, orm } of databases) {
@@ -54,6 +56,9 @@ export class CrossDatabaseTransactions {
     if (!options.twoPhase) return runTransaction(databases, fn, options, undefined, [...this.#byKey.keys()]);
 
     for (const { config } of databases) {
+      if (!this.#byKey.has(config.key)) {
+        throw new TransactionSetupError(messages.twoPhaseTenant(config.entityKey), { key: config.entityKey });
+      }
       if (!canPrepare(config.driver))
         throw new TransactionSetupError(messages.twoPhaseUnsupported(config.key, config.driver), { key: config.key });
     }
@@ -153,7 +158,7 @@ export class CrossDatabaseTransactions {
   }
 
   #database(key: string): Database {
-    const db = this.#byKey.get(key);
+    const db = this.#byKey.get(key) ?? this.extra(key);
     if (!db) throw new UnknownDatabaseError(key, [...this.#byKey.keys()]);
     return db;
   }
