@@ -12,15 +12,12 @@ import type { StartedDatabases } from './orm/open-databases.js';
 import { closeAll, type Database } from './orm/start-databases.js';
 import { assertOpen } from './orm/seal.js';
 import { createSchema, dropSchema } from './orm/schema-tools.js';
-import type { TenantDatabase } from './multi-db.options.js';
-import type { TenantDatabases } from './tenants/tenant-databases.js';
-import type { TenantStats } from './tenants/tenant-registry.js';
-import { type SchemaTenantAdmin, schemaTenantAdmin } from './tenants/schema-provisioning.js';
 import type {
   RecoveryReport,
   TransactionEntityManagers,
   TransactionOptions,
 } from './transactions/transaction.options.js';
+import { TenantMembers } from './tenants/tenant-members.js';
 import { CrossDatabaseTransactions } from './transactions/transactions.js';
 
 /** A database as it may be shown to people: no password. */
@@ -35,25 +32,24 @@ export interface DatabaseInfo {
 
 /** Owns one MikroORM per configured database and routes every entity to its own. */
 @Injectable()
-export class DbService implements OnModuleInit, OnApplicationShutdown {
+export class DbService extends TenantMembers implements OnModuleInit, OnApplicationShutdown {
   readonly #logger = new Logger('MultiDbModule');
   readonly #byKey: ReadonlyMap<string, Database>;
   readonly #registry: EntityRegistry;
   readonly #contexts: RequestContextFactory;
-  readonly #tenants: TenantDatabases;
   readonly #transactions: CrossDatabaseTransactions;
   #closing: Promise<void> | undefined;
 
   constructor(@Inject(MULTIDB_DATABASES) started: StartedDatabases) {
+    super(started.tenants);
     this.#byKey = new Map(started.databases.map((db) => [db.config.key, db]));
     this.#registry = started.registry;
-    this.#tenants = started.tenants;
     this.#contexts = new RequestContextFactory(
       started.databases.map((db) => db.orm.em),
-      (name) => this.#tenants.entityManager(name),
+      (name) => this.tenantDatabases.entityManager(name),
     );
     this.#transactions = new CrossDatabaseTransactions(started.databases, started.transactions, (key) =>
-      this.#tenants.isTemplate(key) ? this.#tenants.database(key) : undefined,
+      this.tenantDatabases.isTemplate(key) ? this.tenantDatabases.database(key) : undefined,
     );
   }
 
@@ -96,7 +92,7 @@ export class DbService implements OnModuleInit, OnApplicationShutdown {
 
   /** The entities registered in one database. */
   entitiesOf(key: string = DEFAULT_KEY): EntityLike[] {
-    return this.#registry.entitiesOf(this.#tenants.isTemplate(key) ? key : this.#database(key).config.entityKey);
+    return this.#registry.entitiesOf(this.tenantDatabases.isTemplate(key) ? key : this.#database(key).config.entityKey);
   }
 
   /** The key of the database an entity lives in. */
@@ -135,7 +131,7 @@ export class DbService implements OnModuleInit, OnApplicationShutdown {
     this.#closing ??= Promise.all([
       this.#transactions.close(this.#logger),
       closeAll([...this.#byKey.values()], this.#logger),
-      this.#tenants.close(),
+      this.tenantDatabases.close(),
     ]).then(() => undefined);
     return this.#closing;
   }
@@ -145,6 +141,10 @@ export class DbService implements OnModuleInit, OnApplicationShutdown {
     return this.#closing !== undefined;
   }
 
+  protected override runInFreshContext<T>(fn: () => T): T {
+    return this.#contexts.run(fn);
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.close();
   }
@@ -152,8 +152,8 @@ export class DbService implements OnModuleInit, OnApplicationShutdown {
   #database(key: string): Database {
     const db = this.#byKey.get(key);
     if (db) return db;
-    if (this.#tenants.isTemplate(key)) return this.#tenants.database(key);
-    throw new UnknownDatabaseError(key, [...this.keys, ...this.#tenants.templates]);
+    if (this.tenantDatabases.isTemplate(key)) return this.tenantDatabases.database(key);
+    throw new UnknownDatabaseError(key, [...this.keys, ...this.tenantDatabases.templates]);
   }
 
   /** The databases of `keys` (all when none); `open`: every one must still be open (a closed one fails with its key, before any runs). */
@@ -162,69 +162,6 @@ export class DbService implements OnModuleInit, OnApplicationShutdown {
       keys.length === 0 ? [...this.#byKey.values()] : [...new Set(keys)].map((key) => this.#database(key));
     if (open) for (const db of selected) assertOpen(db.orm);
     return selected;
-  }
-
-  /** The tenant templates: keys whose `tenants` option gives each tenant a database of its own. */
-  get tenantTemplates(): string[] {
-    return this.#tenants.templates;
-  }
-
-  /**
-   * Attaches a tenant (its key: letters, digits, `_`, `-`) to a template (the only one when not named):
-   * its database comes from the template's URL pattern, its `tenants.database` factory, or `database`.
-   * Nothing is opened until the tenant is used.
-   */
-  attach(tenant: string, database?: TenantDatabase, template?: string): Promise<void> {
-    return this.#tenants.attach(tenant, database, template);
-  }
-
-  /** Forgets a tenant; its ORM closes once no request uses it. */
-  detach(tenant: string, template?: string): Promise<void> {
-    return this.#tenants.registry(template).detach(tenant);
-  }
-
-  /** Whether a tenant is attached. */
-  has(tenant: string, template?: string): boolean {
-    return this.#tenants.registry(template).has(tenant);
-  }
-
-  /** The attached tenants. */
-  listTenants(template?: string): string[] {
-    return this.#tenants.registry(template).list();
-  }
-
-  /** How many tenant ORMs are attached, open and in use (and the most ever open at once). */
-  tenantStats(template?: string): TenantStats {
-    return this.#tenants.stats(template);
-  }
-
-  /**
-   * The longest tenant key the template's URL pattern leaves room for: the engine's limit on the
-   * filled-in name (PostgreSQL 63 bytes, MySQL/MariaDB 64 characters, file names 255 bytes) less the
-   * rest of the name; never more than 63 (`TENANT_KEY_PATTERN`). `tenant_{tenant}` on PostgreSQL: 56.
-   */
-  maxTenantKeyLength(template?: string): number {
-    return this.#tenants.registry(template).template.maxKeyLength;
-  }
-
-  /** Schema-mode tenants (`tenants: { mode: 'schema' }`): `create` (schema + migrations), `drop` (guarded), `list`. */
-  get tenants(): SchemaTenantAdmin {
-    return schemaTenantAdmin(this.#tenants);
-  }
-
-  /** The tenant selected for the code running now (request or `runForTenant`), if any. */
-  get currentTenant(): string | undefined {
-    return this.#tenants.current;
-  }
-
-  /** For a schema-mode template: the current tenant's schema (migrations run there); else undefined. */
-  tenantSchema(key: string): string | undefined {
-    return this.#tenants.currentSchema(key);
-  }
-
-  /** Runs `fn` for one tenant, in a fresh request context: `em('<template>')` and repositories use its databases. */
-  runForTenant<T>(tenant: string, fn: () => T | Promise<T>): Promise<T> {
-    return this.#tenants.runFor(tenant, () => this.#contexts.run(fn));
   }
 
   /**
