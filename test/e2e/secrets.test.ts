@@ -1,4 +1,3 @@
-import type { LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,17 +8,11 @@ import { startPostgres, type ThrowawayServer } from 'nestjs-multidb/testing';
 import { MULTIDB_OPTIONS_TRANSFORM } from '../../src/multi-db.constants.js';
 import { AppModule } from '../../sample-app/src/app.module.js';
 import { createDatabase, serverUrl } from '../fixtures/databases.js';
+import { lineCapture } from '../fixtures/log-capture.js';
 import { jsonClient } from '../fixtures/sample-app.js';
 
 /** Every line anything logged: Nest's logger and MikroORM's debug logger. */
-const lines: string[] = [];
-const capture: LoggerService = {
-  log: (...m: unknown[]) => lines.push(m.map(String).join(' ')),
-  error: (...m: unknown[]) => lines.push(m.map(String).join(' ')),
-  warn: (...m: unknown[]) => lines.push(m.map(String).join(' ')),
-  debug: (...m: unknown[]) => lines.push(m.map(String).join(' ')),
-  verbose: (...m: unknown[]) => lines.push(m.map(String).join(' ')),
-};
+const { lines, logger: capture } = lineCapture();
 const debugEverything = (options: MultiDbModuleOptions): MultiDbModuleOptions => ({
   ...options,
   common: { ...options.common, debug: true, logger: (message: string) => lines.push(message) },

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatabaseUnavailableFilter, DbService, MultiDbModule, TenantBusyError } from 'nestjs-multidb';
 import { type Booted, bootWith } from '../fixtures/boot.js';
 import { createDatabase, runSql, serverUrl } from '../fixtures/databases.js';
-import { Item, within } from '../fixtures/tenant-app.js';
+import { Item, timedTenantQuery, within } from '../fixtures/tenant-app.js';
 
 const TENANTS = ['p0', 'p1', 'p2'];
 const SLOT_TIMEOUT = 3_000;
@@ -53,15 +53,7 @@ describe('tenant slots over PostgreSQL tenant databases (maxOpen 1)', () => {
     return { release, done };
   };
 
-  const query = async (tenant: string) => {
-    const started = performance.now();
-    try {
-      await booted.db.runForTenant(tenant, () => booted.db.em('tenant').getConnection().execute('select 1'));
-      return { ms: Math.round(performance.now() - started) };
-    } catch (error) {
-      return { ms: Math.round(performance.now() - started), error: error as Error };
-    }
-  };
+  const query = (tenant: string) => timedTenantQuery(booted.db, tenant);
 
   beforeAll(async () => {
     for (const tenant of TENANTS) names[tenant] = await createDatabase('postgres', `slots_${tenant}`);

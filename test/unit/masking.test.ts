@@ -1,4 +1,3 @@
-import type { LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DatabaseConnectionError, DbService, MultiDbModule, type MultiDbModuleOptions, maskUrl } from 'nestjs-multidb';
@@ -6,6 +5,7 @@ import { pingDatabase } from 'nestjs-multidb/health';
 import { resolveDatabases } from '../../src/config/resolve-databases.js';
 import { rejection } from '../fixtures/boot.js';
 import { freePort } from '../fixtures/free-port.js';
+import { lineCapture } from '../fixtures/log-capture.js';
 
 /** Values that must never be shown, one per secret query parameter. */
 const SECRETS = {
@@ -55,14 +55,7 @@ describe('maskUrl hides every secret query parameter', () => {
 });
 
 describe('secret query parameters stay hidden on every surface', () => {
-  const lines: string[] = [];
-  const capture: LoggerService = {
-    log: (...m: unknown[]) => lines.push(m.map(String).join(' ')),
-    error: (...m: unknown[]) => lines.push(m.map(String).join(' ')),
-    warn: (...m: unknown[]) => lines.push(m.map(String).join(' ')),
-    debug: (...m: unknown[]) => lines.push(m.map(String).join(' ')),
-    verbose: (...m: unknown[]) => lines.push(m.map(String).join(' ')),
-  };
+  const { lines, logger: capture } = lineCapture();
   let close: (() => Promise<void>) | undefined;
   afterEach(async () => {
     await close?.();

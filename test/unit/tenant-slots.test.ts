@@ -13,7 +13,7 @@ import {
   TenantReleasedError,
 } from 'nestjs-multidb';
 import { type Booted, boot, rejection } from '../fixtures/boot.js';
-import { Item, within } from '../fixtures/tenant-app.js';
+import { Item, timedTenantQuery, within } from '../fixtures/tenant-app.js';
 
 /** A tenant template over SQLite files in `dir`, tenants a…f attached at start-up. */
 function options(dir: string, template: Record<string, unknown>, common = {}): MultiDbModuleOptions {
@@ -47,16 +47,7 @@ async function hold(booted: Booted, tenant: string) {
   return { release, done };
 }
 
-/** One query for `tenant` through runForTenant, and how long it took. */
-async function query(booted: Booted, tenant: string): Promise<{ ms: number; error?: Error }> {
-  const started = performance.now();
-  try {
-    await booted.db.runForTenant(tenant, () => booted.db.em('tenant').getConnection().execute('select 1'));
-    return { ms: Math.round(performance.now() - started) };
-  } catch (error) {
-    return { ms: Math.round(performance.now() - started), error: error as Error };
-  }
-}
+const query = (booted: Booted, tenant: string) => timedTenantQuery(booted.db, tenant);
 
 describe('bounded waits for a tenant slot (runForTenant, maxOpen 2)', () => {
   let dir: string;
