@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runSql, serverUrl } from '../fixtures/databases.js';
-import { createProject, type RunResult, type TempProject } from '../fixtures/project.js';
+import { createProject, type TempProject, recordingCli } from '../fixtures/project.js';
 
 /** A password that must never show up (shaped like the throwaway servers' ones). */
 const SECRET = 'pw_0123456789abcdef01234567';
@@ -48,11 +48,7 @@ describe('CLI failures: one clear line (or one JSON object), the right exit code
   const outputs: string[] = [];
   const passwords = () => [SECRET, inject('postgres').password, inject('mariadb').password];
 
-  const cli = async (args: string[], env: Record<string, string> = {}): Promise<RunResult> => {
-    const result = await project.cli(args, env);
-    outputs.push(result.stdout, result.stderr);
-    return result;
-  };
+  const cli = recordingCli(() => project, outputs);
   const json = async (args: string[], env: Record<string, string> = {}) => {
     const result = await cli([...args, '--json'], env);
     return { ...result, body: JSON.parse(result.stdout) as JsonFailure };

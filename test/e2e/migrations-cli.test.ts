@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, runSql, runSqlite, serverUrl, sqliteTables, tablesOf } from '../fixtures/databases.js';
-import { createProject, type RunResult, type TempProject } from '../fixtures/project.js';
+import { createProject, type TempProject, recordingCli } from '../fixtures/project.js';
 
 const CONFIG = (pgUrl: string, mariaUrl: string) => `
 import { EntitySchema } from '@mikro-orm/core';
@@ -51,11 +51,7 @@ describe('per-database migrations through the nestjs-multidb CLI (PostgreSQL, Ma
   const outputs: string[] = [];
   const sqlite = () => join(project.dir, 'data/meta.db');
 
-  const cli = async (args: string[], env: Record<string, string> = {}): Promise<RunResult> => {
-    const result = await project.cli(args, env);
-    outputs.push(result.stdout, result.stderr);
-    return result;
-  };
+  const cli = recordingCli(() => project, outputs);
   const json = async (args: string[], env: Record<string, string> = {}) => {
     const result = await cli([...args, '--json'], env);
     return {
