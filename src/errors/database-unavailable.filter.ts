@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, HttpStatus } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import type { MikroORM } from '@mikro-orm/core';
+import { onKyselyDialect } from '../orm/kysely-dialect.js';
 import { connectionsOf } from '../orm/pool-guard.js';
 import {
   DatabaseClosedError,
@@ -59,9 +60,7 @@ interface AcquiringDriver {
  * Must run before the ORM connects: it wraps the Kysely dialect the connection creates.
  */
 function markConnectErrors(connection: Record<string, unknown>): void {
-  const create = connection.createKyselyDialect;
-  if (typeof create !== 'function') return;
-  const wrap = (dialect: { createDriver(): AcquiringDriver }) => {
+  onKyselyDialect<{ createDriver(): AcquiringDriver }>(connection, (dialect) => {
     const createDriver = dialect.createDriver.bind(dialect);
     dialect.createDriver = () => {
       const driver = createDriver();
@@ -71,11 +70,7 @@ function markConnectErrors(connection: Record<string, unknown>): void {
       return driver;
     };
     return dialect;
-  };
-  connection.createKyselyDialect = function (this: unknown, ...args: unknown[]) {
-    const dialect = create.apply(this, args) as Parameters<typeof wrap>[0] | Promise<Parameters<typeof wrap>[0]>;
-    return dialect instanceof Promise ? dialect.then(wrap) : wrap(dialect);
-  };
+  });
 }
 
 /** Marks an error with the key of the database it came from (the first mark stays). */

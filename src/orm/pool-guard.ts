@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import { DatabaseClosedError, PoolTimeoutError } from '../errors/multi-db.error.js';
 import { isUnavailable } from '../errors/unavailable.js';
+import { onKyselyDialect } from './kysely-dialect.js';
 import { retireAgedConnections } from './pool-recycle.js';
 import { trackUsage } from './pool-usage.js';
 
@@ -40,15 +41,9 @@ export function limitAcquireWait(orm: MikroORM, key: string, timeoutMs: number):
  * checkouts are tracked too (pool-usage.ts), for closing it within `shutdownTimeout`.
  */
 export function guardConnection(connection: object, key: string, timeoutMs: number, poolMax?: number): void {
-  const target = connection as Record<string, unknown>;
-  const create = target.createKyselyDialect;
-  if (typeof create !== 'function') return;
-  const guard = (dialect: KyselyDialect): KyselyDialect =>
-    guardDialect(retireAgedConnections(dialect, target), target, key, timeoutMs, poolMax);
-  target.createKyselyDialect = function (this: unknown, ...args: unknown[]) {
-    const dialect = create.apply(this, args) as KyselyDialect | Promise<KyselyDialect>;
-    return dialect instanceof Promise ? dialect.then(guard) : guard(dialect);
-  };
+  onKyselyDialect<KyselyDialect>(connection, (dialect) =>
+    guardDialect(retireAgedConnections(dialect, connection), connection, key, timeoutMs, poolMax),
+  );
 }
 
 function guardDialect(

@@ -1,4 +1,5 @@
 import type { MikroORM } from '@mikro-orm/core';
+import { onKyselyDialect } from '../orm/kysely-dialect.js';
 
 /** The parts of a Kysely dialect, driver and connection we wrap (Kysely is MikroORM's, not our dependency). */
 interface RawQuery {
@@ -45,9 +46,6 @@ export function sessionSql(driver: string, dbName: string): SessionSql {
  */
 export function followTenantSchema(orm: MikroORM, schemaNow: () => string | undefined, sql: SessionSql): void {
   // `schemaNow` throws when no SQL may run now (no tenant selected): nothing is checked out then
-  const target = orm.driver.getConnection() as unknown as Record<string, unknown>;
-  const create = target.createKyselyDialect;
-  if (typeof create !== 'function') return;
   const current = new WeakMap<object, string | typeof UNKNOWN>();
   const watch = (connection: SessionConnection): void => {
     const execute = connection.executeQuery.bind(connection);
@@ -56,7 +54,7 @@ export function followTenantSchema(orm: MikroORM, schemaNow: () => string | unde
       return execute(query);
     };
   };
-  const wrap = (dialect: SessionDialect): SessionDialect => {
+  onKyselyDialect<SessionDialect>(orm.driver.getConnection(), (dialect) => {
     const createDriver = dialect.createDriver.bind(dialect);
     dialect.createDriver = () => {
       const driver = createDriver();
@@ -82,11 +80,7 @@ export function followTenantSchema(orm: MikroORM, schemaNow: () => string | unde
       return driver;
     };
     return dialect;
-  };
-  target.createKyselyDialect = function (this: unknown, ...args: unknown[]) {
-    const dialect = create.apply(this, args) as SessionDialect | Promise<SessionDialect>;
-    return dialect instanceof Promise ? dialect.then(wrap) : wrap(dialect);
-  };
+  });
 }
 
 function raw(sql: string): RawQuery {
