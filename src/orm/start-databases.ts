@@ -1,24 +1,20 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Logger } from '@nestjs/common';
-import { MikroORM, type Options, ReferenceKind } from '@mikro-orm/core';
+import { MikroORM, type Options } from '@mikro-orm/core';
 import { loadDriver, type ModuleImporter } from '../config/driver-loader.js';
 import { redact } from '../config/mask.js';
 import type { ResolvedDatabase } from '../config/resolve-databases.js';
-import { entityName } from '../entities/database-key.js';
 import type { EntityRegistry } from '../entities/entity-registry.js';
 import { tagErrorsWithKey } from '../errors/database-unavailable.filter.js';
 import { assertSqliteFileExists, missingDatabase, withoutEnsureDatabase } from './missing-database.js';
 import { connectionsOf, limitAcquireWait } from './pool-guard.js';
-import {
-  DatabaseClosedError,
-  DatabaseConnectionError,
-  EntityDatabaseError,
-  MultiDbError,
-} from '../errors/multi-db.error.js';
+import { DatabaseClosedError, DatabaseConnectionError, MultiDbError } from '../errors/multi-db.error.js';
 import { messages } from '../errors/messages.js';
 import { closeWithin } from './close-database.js';
 import { fallBackFromDeadReplicas, REPLICA_RETRY_MS } from './replica-fallback.js';
+import { assertNoCrossDatabaseRelations } from './cross-database-relations.js';
+import { LoginGroups } from './login-groups.js';
 import { MetadataShare } from './shared-metadata.js';
 import type { Refusal } from './seal.js';
 
@@ -50,27 +46,17 @@ export async function startDatabases(
 ): Promise<Database[]> {
   const logger = options.logger ?? new Logger('MultiDbModule');
   const started: Database[] = [];
+  const groups = new LoginGroups(configs);
   const results = await Promise.allSettled(
     configs.map(async (given) => {
-      const begin = performance.now();
-      const config = options.ensureDatabase === false ? withoutEnsureDatabase(given) : given;
-      assertSqliteFileExists(config);
-      const orm = await initOrm(config, registry, share, options.importer);
-      started.push({ config, orm, reachableAtStart: false });
-      equipOrm(config, orm, registry, logger);
+      let connected: MikroORM | undefined;
       try {
-        await connect(orm);
-      } catch (error) {
-        if (!config.lazy) throw missingDatabase(error, config) ?? wrap(error, config, messages.connectionFailed);
-        // the pool stays: its next query connects, so the database comes back by itself
-        const reason = redact(errorMessage(error), config.secrets);
-        logger.warn(messages.lazyStartDown(config.key, config.maskedUrl, reason));
-        return { config, orm, reachableAtStart: false };
+        const database = await startOne(given, registry, share, groups, options, logger, (db) => started.push(db));
+        if (database.reachableAtStart) connected = database.orm;
+        return database;
+      } finally {
+        await groups.checked(given, connected);
       }
-      if (await isMariaDbThroughMySqlDriver(orm))
-        logger.warn(messages.mariaDbThroughMySql(config.key, config.maskedUrl));
-      logger.log(`Database '${config.key}' (${config.maskedUrl}) ready in ${Math.round(performance.now() - begin)} ms`);
-      return { config, orm, reachableAtStart: true };
     }),
   );
   const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
@@ -79,6 +65,44 @@ export async function startDatabases(
   await closeAll(started, logger);
   for (const extra of failures.slice(1)) logger.error(errorMessage(extra));
   throw failures[0];
+}
+
+/** One key: its ORM, equipped, then connected and checked (or confirmed by its login group). */
+async function startOne(
+  given: ResolvedDatabase,
+  registry: EntityRegistry,
+  share: MetadataShare,
+  groups: LoginGroups,
+  options: StartOptions,
+  logger: Pick<Logger, 'log' | 'warn' | 'error'>,
+  track: (database: Database) => void,
+): Promise<Database> {
+  const begin = performance.now();
+  const config = options.ensureDatabase === false ? withoutEnsureDatabase(given) : given;
+  assertSqliteFileExists(config);
+  const orm = await initOrm(config, registry, share, options.importer);
+  track({ config, orm, reachableAtStart: false });
+  equipOrm(config, orm, registry, logger);
+  const ready = (how: string): Database => {
+    logger.log(`Database '${config.key}' (${config.maskedUrl}) ${how} in ${Math.round(performance.now() - begin)} ms`);
+    return { config, orm, reachableAtStart: true };
+  };
+  if (await groups.confirmed(given)) {
+    // the server, the login and this database were checked over another key's connection
+    await orm.driver.connect({ skipOnConnect: true });
+    return ready('ready (checked with the keys sharing its server and login)');
+  }
+  try {
+    await connect(orm);
+  } catch (error) {
+    if (!config.lazy) throw missingDatabase(error, config) ?? wrap(error, config, messages.connectionFailed);
+    // the pool stays: its next query connects, so the database comes back by itself
+    const reason = redact(errorMessage(error), config.secrets);
+    logger.warn(messages.lazyStartDown(config.key, config.maskedUrl, reason));
+    return { config, orm, reachableAtStart: false };
+  }
+  if (await isMariaDbThroughMySqlDriver(orm)) logger.warn(messages.mariaDbThroughMySql(config.key, config.maskedUrl));
+  return ready('ready');
 }
 
 /**
@@ -186,27 +210,6 @@ async function isMariaDbThroughMySqlDriver(orm: MikroORM): Promise<boolean> {
   if (platform !== 'MySqlPlatform') return false;
   const [row] = await orm.em.getConnection().execute<{ v: string }[]>('select version() as v');
   return /mariadb/i.test(String(row?.v));
-}
-
-/**
- * MikroORM discovers relation targets by reference, so an entity pointing at another database's
- * entity would silently get a copy of that table in its own database. Refuse it instead.
- */
-function assertNoCrossDatabaseRelations(config: ResolvedDatabase, orm: MikroORM, registry: EntityRegistry): void {
-  const { key, entityKey } = config;
-  for (const meta of orm.getMetadata()) {
-    if (registry.find(meta.class) !== entityKey) continue;
-    for (const prop of Object.values(meta.properties)) {
-      if (prop.kind === ReferenceKind.SCALAR || prop.kind === ReferenceKind.EMBEDDED) continue;
-      const target = prop.targetMeta?.class;
-      const targetKey = target ? registry.find(target) : undefined;
-      if (target && targetKey !== undefined && targetKey !== entityKey) {
-        const owner = entityName(meta.class);
-        const message = messages.crossDatabaseRelation(owner, key, prop.name, entityName(target), targetKey);
-        throw new EntityDatabaseError(message, owner, key);
-      }
-    }
-  }
 }
 
 /** A database's failure as a DatabaseConnectionError whose message uses `template` (secrets redacted). */
