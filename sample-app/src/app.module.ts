@@ -17,7 +17,7 @@ import { PostsService } from './posts/posts.service.js';
 import { UsersController } from './users/users.controller.js';
 import { UsersService } from './users/users.service.js';
 
-/** What databaseOptions() reads: the URLs and the production knobs (README: "Run the sample app"). */
+/** What databaseOptions() reads: the URLs and the production knobs (README: "Try it"). */
 const VARIABLES = [
   'DATABASE_URL',
   'AUTH_DATABASE_URL',

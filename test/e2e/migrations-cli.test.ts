@@ -77,7 +77,7 @@ describe('per-database migrations through the nestjs-multidb CLI (PostgreSQL, Ma
     project = await createProject();
     const pgUrl = serverUrl('postgres', pg);
     password = decodeURIComponent(new URL(pgUrl).password);
-    // mariadb:// picks @mikro-orm/mariadb, which reads MariaDB's schema right (see the README)
+    // mariadb:// picks @mikro-orm/mariadb, which reads MariaDB's schema right (see docs/migrations.md)
     await project.write('multidb.config.mjs', CONFIG(pgUrl, serverUrl('mariadb', maria, 'mariadb')));
   });
 

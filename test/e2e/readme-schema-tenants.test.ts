@@ -9,11 +9,11 @@ import { createDatabase, runSql, serverUrl } from '../fixtures/databases.js';
 
 const root = new URL('../../', import.meta.url);
 
-// the README's schema-mode example needs a server, so it is checked here rather than in test/unit/readme.test.ts
-describe('README: schema-mode tenants example', () => {
+// the tenants guide's schema-mode example needs a server, so it is checked here rather than in test/unit/readme.test.ts
+describe('docs/tenants.md: schema-mode tenants example', () => {
   it('shows examples/schema-tenants.ts verbatim, and it serves each tenant from its own schema', async () => {
     const [readme, code] = await Promise.all([
-      readFile(new URL('README.md', root), 'utf8'),
+      readFile(new URL('docs/tenants.md', root), 'utf8'),
       readFile(new URL('examples/schema-tenants.ts', root), 'utf8'),
     ]);
     expect(readme).toContain(`\`\`\`ts\n${code}\`\`\``);

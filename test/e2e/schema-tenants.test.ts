@@ -48,7 +48,7 @@ const entities = (engine: Engine, dbName: string) => {
         id: { type: 'number', primary: true, autoincrement: true },
         tenant: { type: 'string' },
         step: { type: 'number' },
-        // MikroORM leaves a MySQL foreign key's target database unqualified (README: shared tables)
+        // MikroORM leaves a MySQL foreign key's target database unqualified (docs/tenants.md: isolation rules)
         plan: { kind: 'm:1', entity: () => Plan, nullable: true, createForeignKeyConstraint: engine === 'postgres' },
       },
     }),

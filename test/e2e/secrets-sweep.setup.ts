@@ -1,7 +1,7 @@
 /**
  * Runs around every e2e test file: turns MikroORM's debug logging on for every ORM, captures every
  * line MikroORM, Nest's logger and the console write, and fails the test (or hook) during which a
- * password of a throwaway server shows up in any of them — raw or %-encoded (README: "secrets").
+ * password of a throwaway server shows up in any of them — raw or %-encoded (docs/configuration.md: Database URLs, masking).
  * Child processes (the CLI tests) are not covered here; those tests check their own output.
  */
 import { ConsoleLogger, Logger, type LoggerService } from '@nestjs/common';

@@ -7,15 +7,16 @@ import { describe, expect, it } from 'vitest';
 const root = new URL('../../', import.meta.url);
 
 /**
- * Checks that the README shows an example file verbatim, then runs `serve` in a fresh working
+ * Checks that a guide (README.md or docs/*.md) shows an example file verbatim, then runs `serve` in a fresh working
  * directory (the examples keep their SQLite files under ./data) and closes the app it returns.
  */
 async function showsAndServes(
+  doc: string,
   example: string,
   serve: () => Promise<{ app: INestApplication; check: (base: string) => Promise<void> }>,
 ): Promise<void> {
   const [readme, code] = await Promise.all([
-    readFile(new URL('README.md', root), 'utf8'),
+    readFile(new URL(doc, root), 'utf8'),
     readFile(new URL(example, root), 'utf8'),
   ]);
   expect(readme).toContain(`\`\`\`ts\n${code}\`\`\``);
@@ -36,7 +37,7 @@ async function showsAndServes(
 
 describe('README', () => {
   it('shows the quickstart exactly as examples/quickstart.ts, which compiles (typecheck) and runs', async () => {
-    await showsAndServes('examples/quickstart.ts', async () => {
+    await showsAndServes('README.md', 'examples/quickstart.ts', async () => {
       const { bootstrap } = await import('../../examples/quickstart.js');
       const app = await bootstrap(0);
       return {
@@ -56,16 +57,16 @@ describe('README', () => {
     });
   });
 
-  it('shows the testing example exactly as examples/app.test.ts, which the unit project runs', async () => {
+  it('shows the testing example exactly as examples/app.test.ts (docs/testing.md), which the unit project runs', async () => {
     const [readme, example] = await Promise.all([
-      readFile(new URL('README.md', root), 'utf8'),
+      readFile(new URL('docs/testing.md', root), 'utf8'),
       readFile(new URL('examples/app.test.ts', root), 'utf8'),
     ]);
     expect(readme).toContain(`\`\`\`ts\n${example}\`\`\``);
   });
 
-  it('shows the tenants example exactly as examples/tenants.ts, which serves each tenant from its own database', async () => {
-    await showsAndServes('examples/tenants.ts', async () => {
+  it('shows the tenants example exactly as examples/tenants.ts (docs/tenants.md), which serves each tenant from its own database', async () => {
+    await showsAndServes('docs/tenants.md', 'examples/tenants.ts', async () => {
       const { Test } = await import('@nestjs/testing');
       const { DbService } = await import('nestjs-multidb');
       const { TenantsAppModule } = await import('../../examples/tenants.js');
@@ -91,8 +92,8 @@ describe('README', () => {
     });
   });
 
-  it('shows the async-context example exactly as examples/tenant-context.ts, which behaves as it says', async () => {
-    await showsAndServes('examples/tenant-context.ts', async () => {
+  it('shows the async-context example exactly as examples/tenant-context.ts (docs/tenants.md), which behaves as it says', async () => {
+    await showsAndServes('docs/tenants.md', 'examples/tenant-context.ts', async () => {
       const { Test } = await import('@nestjs/testing');
       const { DbService } = await import('nestjs-multidb');
       const { Invoice, TenantsAppModule } = await import('../../examples/tenants.js');
@@ -147,9 +148,9 @@ describe('README', () => {
     });
   });
 
-  it('shows the cross-database transaction example exactly as examples/transactions.ts (compiled by the type check)', async () => {
+  it('shows the cross-database transaction example exactly as examples/transactions.ts (docs/transactions.md, compiled by the type check)', async () => {
     const [readme, example] = await Promise.all([
-      readFile(new URL('README.md', root), 'utf8'),
+      readFile(new URL('docs/transactions.md', root), 'utf8'),
       readFile(new URL('examples/transactions.ts', root), 'utf8'),
     ]);
     expect(readme).toContain(`\`\`\`ts\n${example}\`\`\``);

@@ -3,7 +3,7 @@ import { DbService } from 'nestjs-multidb';
 
 /**
  * Switches every SQLite file to write-ahead logging once the databases are up: in the default
- * rollback-journal mode each commit waits for its own fsync (README: Production notes).
+ * rollback-journal mode each commit waits for its own fsync (docs/production.md: Production notes).
  */
 @Injectable()
 export class SqliteWalService implements OnApplicationBootstrap {
