@@ -77,3 +77,7 @@ export { UnknownOptionError } from './errors/config-errors.js';
 export { DatabaseClosedError } from './errors/multi-db.error.js';
 export { CliUsageError, ConfigFileError } from './errors/config-errors.js';
 export { DatabaseMissingError } from './errors/multi-db.error.js';
+// the types of public members (MultiDbModuleOptions.seederOptions, DbService.tenants), for the API reference
+export type { SeederOptions } from './multi-db.options.js';
+export type { SchemaTenantAdmin } from './tenants/schema-provisioning.js';
+export type { DropTenantOptions } from './tenants/schema-tenants.js';
