@@ -1,3 +1,9 @@
+/**
+ * nestjs-multidb: several databases in one NestJS application through MikroORM, one MikroORM per
+ * database and every entity routed to the database its `static __database__` names.
+ * {@link MultiDbModule} configures them, {@link DbService} reaches them.
+ * @module nestjs-multidb
+ */
 export { MultiDbModule, MultiDbFeatureModule } from './multi-db.module.js';
 export type { MultiDbSetupOptions, MultiDbSetupAsyncOptions } from './multi-db.module-definition.js';
 export type {

@@ -37,7 +37,7 @@ describe('npm run docs (TypeDoc API reference)', () => {
     expect(output).not.toMatch(/\[warning\]|\[error\]/);
     expect(status).toBe(0);
     expect(existsSync(join(out, 'index.html'))).toBe(true);
-    expect(existsSync(join(out, 'classes', 'index.DbService.html'))).toBe(true);
+    expect(existsSync(join(out, 'classes', 'nestjs-multidb.DbService.html'))).toBe(true);
   }, 120_000);
 
   it('fails on an undocumented export, a broken {@link} and an exported API using a type that is not exported', async () => {
