@@ -22,7 +22,9 @@ import { CrossDatabaseTransactions } from './transactions/transactions.js';
 
 /** A database as it may be shown to people: no password. */
 export interface DatabaseInfo {
+  /** The configured key. */
   key: string;
+  /** The MikroORM driver the URL's scheme picked. */
   driver: DriverName;
   /** The URL with its password masked. */
   url: string;
@@ -40,6 +42,7 @@ export class DbService extends TenantMembers implements OnModuleInit, OnApplicat
   readonly #transactions: CrossDatabaseTransactions;
   #closing: Promise<void> | undefined;
 
+  /** @internal Nest constructs it from the started databases. */
   constructor(@Inject(MULTIDB_DATABASES) started: StartedDatabases) {
     super(started.tenants);
     this.#byKey = new Map(started.databases.map((db) => [db.config.key, db]));
@@ -145,6 +148,7 @@ export class DbService extends TenantMembers implements OnModuleInit, OnApplicat
     return this.#contexts.run(fn);
   }
 
+  /** Nest calls it on application shutdown: {@link DbService.close} (every database, within `shutdownTimeout`). */
   async onApplicationShutdown(): Promise<void> {
     await this.close();
   }

@@ -1,3 +1,9 @@
+/**
+ * nestjs-multidb: several databases in one NestJS application through MikroORM, one MikroORM per
+ * database and every entity routed to the database its `static __database__` names.
+ * {@link MultiDbModule} configures them, {@link DbService} reaches them.
+ * @module nestjs-multidb
+ */
 export { MultiDbModule, MultiDbFeatureModule } from './multi-db.module.js';
 export type { MultiDbSetupOptions, MultiDbSetupAsyncOptions } from './multi-db.module-definition.js';
 export type {
@@ -77,3 +83,7 @@ export { UnknownOptionError } from './errors/config-errors.js';
 export { DatabaseClosedError } from './errors/multi-db.error.js';
 export { CliUsageError, ConfigFileError } from './errors/config-errors.js';
 export { DatabaseMissingError } from './errors/multi-db.error.js';
+// the types of public members (MultiDbModuleOptions.seederOptions, DbService.tenants), for the API reference
+export type { SeederOptions } from './multi-db.options.js';
+export type { SchemaTenantAdmin } from './tenants/schema-provisioning.js';
+export type { DropTenantOptions } from './tenants/schema-tenants.js';

@@ -32,6 +32,10 @@ export class MultiDbModule extends ConfigurableMultiDbModule implements NestModu
     super();
   }
 
+  /**
+   * Nest calls it: applies the request-context middleware (and the tenant resolver) to every route,
+   * unless `requestContext: false`.
+   */
   configure(consumer: MiddlewareConsumer): void {
     if (this.options.requestContext === false) return;
     consumer.apply(MultiDbMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });

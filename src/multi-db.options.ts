@@ -19,6 +19,10 @@ export type EntityLike = EntityClass<AnyEntity> | EntitySchema<any, any>;
  * and `pool` takes our one pool shape. Any other key is refused at start-up (`UnknownOptionError`).
  */
 export type MikroOrmOptions = Omit<Partial<Options>, 'contextName' | 'entities' | 'entitiesTs' | 'pool'> & {
+  /**
+   * The connection pool, one shape for every engine (`{ min, max, idleTimeout, maxLifetime }`, ms).
+   * @default the driver's (pg and mysql2: `max` 10)
+   */
   pool?: PoolOptions;
 };
 
@@ -106,7 +110,14 @@ export interface TenantTemplateOptions {
 }
 
 /** A tenant's database: its URL, or options merged over its template's. */
-export type TenantDatabase = string | (Partial<DatabaseOptions> & { tenants?: never; sharesDatabaseWith?: never });
+export type TenantDatabase =
+  | string
+  | (Partial<DatabaseOptions> & {
+      /** Not for a tenant: only a configured key can be a tenant template. */
+      tenants?: never;
+      /** Not for a tenant: tenants never share a database. */
+      sharesDatabaseWith?: never;
+    });
 
 /** Finds the tenant of an HTTP request (Express or Fastify raw request); `undefined` when it has none. */
 export type TenantResolver = (

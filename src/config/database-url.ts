@@ -18,6 +18,7 @@ export const SQLITE_MEMORY = ':memory:';
 
 /** What a database URL says, as MikroORM connection options. */
 export interface ParsedDatabaseUrl {
+  /** The MikroORM driver the scheme picks. */
   driver: DriverName;
   /** The URL with its password masked, safe for messages and logs. */
   maskedUrl: string;

@@ -10,11 +10,13 @@ import type { StartedDatabases } from '../orm/open-databases.js';
  */
 @Injectable()
 export class MultiDbMiddleware implements NestMiddleware {
+  /** @internal Nest constructs it. */
   constructor(
     private readonly db: DbService,
     @Inject(MULTIDB_DATABASES) private readonly started: StartedDatabases,
   ) {}
 
+  /** Runs the rest of the request in one request context over all databases (and in its tenant's, if any). */
   use(req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void {
     const { tenants } = this.started;
     if (!tenants.resolver) {

@@ -21,6 +21,7 @@ export class UnknownOptionError extends InvalidOptionsError {
 /** The config file the CLI loads threw (on import, or in its options factory). */
 export class ConfigFileError extends MultiDbError {
   constructor(
+    /** The config file. */
     readonly path: string,
     reason: string,
     cause: unknown,

@@ -150,6 +150,7 @@ export class DatabaseUnavailableFilter extends BaseExceptionFilter {
     return configured.DatabaseUnavailableFilter; // @Catch() is inherited
   }
 
+  /** Nest calls it for every unhandled error: 503 for a database that is away, Nest's usual handling otherwise. */
   override catch(exception: unknown, host: ArgumentsHost): void {
     // our own refusals: a closed database (DbService.createAll), a database opened on demand (a tenant's) that cannot be opened
     const key =

@@ -25,6 +25,7 @@ export class UnsupportedSchemeError extends MultiDbError {}
 export class DriverNotInstalledError extends MultiDbError {
   constructor(
     key: string,
+    /** The npm package to install, e.g. `@mikro-orm/postgresql`. */
     readonly packageName: string,
     version: string,
     cause?: unknown,
@@ -37,6 +38,7 @@ export class DriverNotInstalledError extends MultiDbError {
 export class EntityDatabaseError extends InvalidOptionsError {
   constructor(
     message: string,
+    /** The entity's name. */
     readonly entity: string,
     key?: string,
   ) {
@@ -54,6 +56,7 @@ export class UnknownDatabaseError extends MultiDbError {
 /** An entity used at call time was registered with no database. */
 export class UnregisteredEntityError extends MultiDbError {
   constructor(
+    /** The entity's name. */
     readonly entity: string,
     keys: readonly string[],
   ) {
@@ -86,6 +89,7 @@ export class TenantError extends MultiDbError {
   constructor(
     message: string,
     key: string,
+    /** The tenant key (undefined when no tenant was selected). */
     readonly tenant: string | undefined,
   ) {
     super(message, { key });
@@ -134,7 +138,9 @@ export class TenantBusyError extends TenantError {
   constructor(
     key: string,
     tenant: string,
+    /** The template's `tenants.maxOpen`. */
     readonly maxOpen: number,
+    /** How long it waited for an open tenant to be released (ms). */
     readonly timeoutMs: number,
   ) {
     super(messages.tenantBusy(key, tenant, maxOpen, timeoutMs), key, tenant);
@@ -153,8 +159,26 @@ export class TenantReleasedError extends TenantClosedError {
 
 /** The outcome of one database in an operation over several. */
 export type KeyOutcome<T> =
-  | { key: string; ok: true; value: T; ms: number }
-  | { key: string; ok: false; error: Error; ms: number };
+  | {
+      /** The database key. */
+      key: string;
+      /** It succeeded. */
+      ok: true;
+      /** What it returned. */
+      value: T;
+      /** How long it took. */
+      ms: number;
+    }
+  | {
+      /** The database key. */
+      key: string;
+      /** It failed. */
+      ok: false;
+      /** Why (its message names the key). */
+      error: Error;
+      /** How long it took until it failed. */
+      ms: number;
+    };
 
 /**
  * An operation over several databases failed for some of them. Each database ran on its own:
@@ -162,7 +186,9 @@ export type KeyOutcome<T> =
  */
 export class DatabaseOperationError<T = unknown> extends MultiDbError {
   constructor(
+    /** What was run, e.g. `migration:up`. */
     readonly operation: string,
+    /** Every key's outcome, failed and succeeded. */
     readonly outcomes: KeyOutcome<T>[],
   ) {
     const failed = outcomes.flatMap((o) => (o.ok ? [] : [{ key: o.key, message: o.error.message }]));
@@ -190,7 +216,9 @@ export class TransactionSetupError extends MultiDbError {}
 export class TransactionFailedError extends MultiDbError {
   constructor(
     message: string,
+    /** Keys whose transaction was committed before the failure. */
     readonly committed: readonly string[],
+    /** Keys whose transaction was rolled back (or never committed). */
     readonly rolledBack: readonly string[],
     options?: { key?: string; cause?: unknown },
   ) {

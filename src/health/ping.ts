@@ -5,7 +5,9 @@ import { messages } from '../errors/messages.js';
 
 /** How one database answered a ping; safe to show (masked URL, scrubbed error). */
 export interface PingResult {
+  /** The key that was pinged. */
   key: string;
+  /** `up` when `select 1` answered within the timeout. */
   status: 'up' | 'down';
   /** Absent when the key names no database that can be used here (unknown, or a tenant template outside a tenant). */
   driver?: DriverName;
@@ -17,6 +19,7 @@ export interface PingResult {
   error?: string;
 }
 
+/** Options of {@link pingDatabase} and the health indicator. */
 export interface PingOptions {
   /**
    * How long to wait for the connection and `select 1` before reporting `down` (ms; a value that

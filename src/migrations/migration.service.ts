@@ -22,14 +22,19 @@ export interface CreateMigrationOptions {
 
 /** A created migration; `fileName` is empty when the entities had no changes. */
 export interface CreatedMigration {
+  /** The file written under `<directory>/<key>/`; empty when nothing changed. */
   fileName: string;
+  /** The migration's source code. */
   code: string;
+  /** The schema diff it was made from (MikroORM's `up` and `down` statements). */
   diff: MigrationDiff;
 }
 
 /** One database's migrations: executed (with dates) and pending. */
 export interface MigrationStatus {
+  /** Applied migrations with their dates, oldest first. */
   executed: MigrationRow[];
+  /** Names of the migrations not applied yet, in order. */
   pending: string[];
 }
 
@@ -48,6 +53,7 @@ export class MigrationService implements OnModuleInit {
     @Optional() @Inject(MULTIDB_MODULE_OPTIONS) private readonly options?: MultiDbModuleOptions,
   ) {}
 
+  /** Nest calls it at start-up: with `migrationOptions.runOnStart`, applies every database's pending migrations. */
   async onModuleInit(): Promise<void> {
     if (!this.options?.migrationOptions?.runOnStart) return;
     const away = this.db.unreachableAtStart;

@@ -1,6 +1,7 @@
 /**
  * nestjs-multidb/testing — fast, isolated tests over several databases. Production code never
  * loads this entry point.
+ * @module nestjs-multidb/testing
  */
 export { applySwaps, type DatabaseSwaps, type SwapOptions, swapDatabases } from './swap-databases.js';
 export { type RollbackHooks, rollbackEachTest, rollbackHooks, type TestHooks } from './rollback.js';

@@ -13,6 +13,7 @@ function newestPostgresBin(): string {
   return path.join(PG_ROOT, newest, 'bin');
 }
 
+/** Options of {@link startPostgres}. */
 export interface PostgresOptions {
   /** `max_prepared_transactions` (two-phase commit needs it above 0). @default 10 */
   maxPreparedTransactions?: number;

@@ -12,7 +12,9 @@ export type Ids = { uid?: number; gid?: number };
 /** A database server binary the throwaway servers need is not installed. */
 export class MissingServerBinaryError extends MultiDbError {
   constructor(
+    /** The missing program, e.g. `initdb`. */
     readonly binary: string,
+    /** The Debian package that provides it. */
     readonly aptPackage: string,
   ) {
     super(`${binary} is not installed; install it with "apt-get install -y ${aptPackage}" (Debian/Ubuntu).`);

@@ -11,7 +11,9 @@ interface OpenTransaction {
 
 /** The hook registrars of a test framework (Vitest's and Jest's have this shape). */
 export interface TestHooks {
+  /** Registers `fn` to run before each test. */
   beforeEach(fn: () => Promise<void>): unknown;
+  /** Registers `fn` to run after each test. */
   afterEach(fn: () => Promise<void>): unknown;
 }
 

@@ -18,22 +18,33 @@ import {
   tail,
 } from './process-tools.js';
 
+/** A database server started by {@link startPostgres} or {@link startMariaDb} for tests. */
 export interface ThrowawayServer {
+  /** Which server it is. */
   readonly engine: 'postgresql' | 'mariadb';
+  /** It listens on loopback only. */
   readonly host: '127.0.0.1';
+  /** A free port picked at start. */
   readonly port: number;
+  /** The user to log in as (a superuser of this server). */
   readonly user: string;
+  /** The generated password (masked in every message of nestjs-multidb). */
   readonly password: string;
   /** The temporary folder holding the server's data, socket and log. */
   readonly dir: string;
   /** The server process while it runs. */
   readonly pid: number | undefined;
+  /** The URL of `database` on this server, with user and password; `scheme` defaults to the engine's. */
   url(database: string, scheme?: string): string;
+  /** Creates a database (if it does not exist). */
   createDatabase(name: string): Promise<void>;
   /** Runs one statement with the engine's CLI client; stdout minus its final newline (tab-separated rows, no headers). */
   query(sql: string, database?: string): Promise<string>;
+  /** Stops the server and keeps its data (`start()` runs it again on the same port). */
   stop(): Promise<void>;
+  /** Starts the stopped server again and waits until it answers. */
   start(): Promise<void>;
+  /** Stops the server and removes its temporary folder; it cannot be started again. */
   destroy(): Promise<void>;
 }
 

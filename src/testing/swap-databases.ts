@@ -5,6 +5,7 @@ import type { DatabaseOptions, MultiDbModuleOptions } from '../multi-db.options.
 /** `'sqlite'`: every database in memory; or key → the URL (or options) to use instead. */
 export type DatabaseSwaps = 'sqlite' | Record<string, string | DatabaseOptions>;
 
+/** Options of {@link swapDatabases}. */
 export interface SwapOptions {
   /**
    * Whether pending migrations still run at start-up (`migrationOptions.runOnStart`) after the

@@ -41,7 +41,9 @@ export type TransactionEntityManagers<K extends string = string> = Readonly<Reco
 
 /** What a recovery run did: global transaction ids it committed and rolled back, log rows it removed. */
 export interface RecoveryReport {
+  /** Global transaction ids committed (their log row said `commit`). */
   committed: string[];
+  /** Global transaction ids rolled back (no commit decision: presumed abort). */
   rolledBack: string[];
   /** Coordinator log rows removed (resolved or abandoned transactions). */
   forgotten: number;

@@ -68,6 +68,16 @@ describe('guides: code blocks', () => {
   }
 });
 
+describe('guides: the README', () => {
+  it('stays an overview under 400 lines: the rest lives in the guides', async () => {
+    const readme = await readFile(join(root, 'README.md'), 'utf8');
+    expect(readme.split('\n').length).toBeLessThan(400);
+    for (const heading of ['## Try it', '## Install', '## Quickstart', '## Features and guides', '## Performance']) {
+      expect(readme).toContain(heading);
+    }
+  });
+});
+
 describe('guides: links', () => {
   it('every link between README.md and the guides resolves, #anchors included', async () => {
     const docs = new Map<string, string>();
