@@ -28,7 +28,7 @@ export const messages = {
   urlMissing: (key: string): string =>
     `Database '${key}': its options object has no 'url'. Add one, e.g. { url: 'postgresql://user:password@host:5432/name' }.`,
   malformedUrl: (key: string, url: string, reason: string): string =>
-    `Database '${key}': malformed URL '${url}': ${reason}. Expected the form scheme://user:password@host:port/database (see the URL table in the README).`,
+    `Database '${key}': malformed URL '${url}': ${reason}. Expected the form scheme://user:password@host:port/database (see docs/configuration.md, Database URLs).`,
   unsupportedScheme: (key: string, url: string, scheme: string, supported: readonly string[]): string =>
     `Database '${key}': unsupported URL scheme '${scheme}' in '${url}'. Supported schemes: ${supported.join(', ')}.`,
   invalidKey: (key: string): string =>
@@ -155,7 +155,7 @@ export const messages = {
     `Database '${key}' (${url}) could not be reached: ${reason}. Check that the tenant's server is running and its URL is right; the next use tries again.`,
   // options that would be ignored, pools, entity lists (t14-config)
   unknownOption: (where: string, option: string, suggestion: string): string =>
-    `${where}: unknown option '${option}' (did you mean '${suggestion}'?). An option nestjs-multidb does not know would be ignored, so it is refused: use MikroORM's options, ours (url, lazy, acquireTimeout, shutdownTimeout, replicas, entitiesOf, tenants, sharesDatabaseWith) and pool: { min, max, idleTimeout, maxLifetime } (README, Options).`,
+    `${where}: unknown option '${option}' (did you mean '${suggestion}'?). An option nestjs-multidb does not know would be ignored, so it is refused: use MikroORM's options, ours (url, lazy, acquireTimeout, shutdownTimeout, replicas, entitiesOf, tenants, sharesDatabaseWith) and pool: { min, max, idleTimeout, maxLifetime } (docs/configuration.md, Options).`,
   entitiesPerDatabase: (where: string, option: string): string =>
     `${where}: '${option}' cannot be set per database or in 'common'. List every entity, as a class or schema (paths and globs are not loaded), in MultiDbModule.setup({ entities }) or MultiDbModule.forFeature([...]): each goes to the database its static __database__ names (use 'entitiesOf' to give a database another key's entities).`,
   contextNameIsKey: (where: string): string =>
