@@ -77,7 +77,10 @@ describe("emit: 'js' migrations follow the nearest package.json (MigrationServic
     class OwnGenerator extends ModuleAwareMigrationGenerator {}
     const configs = await toMikroOrmConfigs({
       ...options(),
-      databases: { ...(options().databases as Record<string, unknown>), extra: { url: 'sqlite://', migrations: { generator: OwnGenerator } } },
+      databases: {
+        ...(options().databases as Record<string, unknown>),
+        extra: { url: 'sqlite://', migrations: { generator: OwnGenerator } },
+      },
     });
     expect(configs.map((c) => [c.contextName, c.migrations?.generator])).toEqual([
       ['default', ModuleAwareMigrationGenerator],
