@@ -8,8 +8,9 @@
 //    that native modules match it).
 // 3. Runs `npm run <npm script> -- [args...]` and exits with its code.
 // Written for old Nodes too: nothing newer than Node 14's ESM.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -24,14 +25,25 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const [script, ...args] = process.argv.slice(2);
 const windows = process.platform === 'win32';
 
-/** Runs a command with inherited stdio; resolves to its exit code (128 + signal when killed). */
+/**
+ * Runs a command with inherited stdio; resolves to its exit code (128 + signal number when killed).
+ * SIGINT, SIGTERM and SIGHUP sent to this process go on to the command (a server stops with it).
+ */
 function run(command, commandArgs, options = {}) {
-  const result = spawnSync(command, commandArgs, { stdio: 'inherit', cwd: root, shell: windows, ...options });
-  if (result.error) {
-    console.error(`nestjs-multidb: could not run ${command}: ${result.error.message}`);
-    return 1;
-  }
-  return result.status ?? 128 + 1;
+  return new Promise((resolve) => {
+    const child = spawn(command, commandArgs, { stdio: 'inherit', cwd: root, shell: windows, ...options });
+    const forward = (signal) => child.kill(signal);
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    for (const signal of signals) process.on(signal, forward);
+    child.on('error', (error) => {
+      console.error(`nestjs-multidb: could not run ${command}: ${error.message}`);
+      resolve(1);
+    });
+    child.on('close', (code, signal) => {
+      for (const name of signals) process.off(name, forward);
+      resolve(code ?? 128 + (signal ? (osConstants.signals[signal] ?? 1) : 1));
+    });
+  });
 }
 
 const problem = nodeVersionProblem();
@@ -53,7 +65,7 @@ if (problem) {
       '(NODE_BOOTSTRAP=0 turns this off, NODE_BOOTSTRAP_DIR moves it)',
   );
   if (!fetched) {
-    const code = run('npm', [
+    const code = await run('npm', [
       'install',
       '--prefix',
       dir,
@@ -68,11 +80,11 @@ if (problem) {
     }
   }
   const env = { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH ?? ''}`, [BOOTSTRAPPED_ENV]: dir };
-  process.exit(run(node, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { env, shell: false }));
+  process.exit(await run(node, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { env, shell: false }));
 }
 
 if (!existsSync(join(root, 'node_modules', '.package-lock.json'))) {
-  const code = run('npm', ['ci', '--no-audit', '--no-fund']);
+  const code = await run('npm', ['ci', '--no-audit', '--no-fund']);
   if (code !== 0) process.exit(code);
 }
-if (script) process.exit(run('npm', ['run', script, ...(args.length > 0 ? ['--', ...args] : [])]));
+if (script) process.exit(await run('npm', ['run', script, ...(args.length > 0 ? ['--', ...args] : [])]));
