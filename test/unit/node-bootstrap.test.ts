@@ -92,7 +92,7 @@ describe('npm test / demo / quickstart on a machine whose Node is older than 22.
     const { scripts } = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as {
       scripts: Record<string, string>;
     };
-    for (const name of ['test', 'demo', 'quickstart']) {
+    for (const name of ['test', 'demo', 'quickstart', 'test:unit', 'test:load']) {
       expect(scripts[name]).toBe(`node scripts/ensure-deps.mjs ${name}:run`);
       expect(scripts[`pre${name}`]).toBeUndefined();
       expect(scripts[`${name}:run`]).toBeDefined();
