@@ -21,3 +21,20 @@ export function nodeVersionProblem(versions = process.versions) {
     'Put a newer Node first on PATH.'
   );
 }
+
+// When the Node on PATH is too old, `npm test`, `npm run demo` and `npm run quickstart` fetch Node 24
+// from the npm registry into this folder (as .ci/run does) and go on under it; NODE_BOOTSTRAP=0 turns
+// that off, NODE_BOOTSTRAP_DIR moves the folder.
+export const BOOTSTRAP_NODE = 'node@24';
+/** Set in the environment of everything re-run under the bootstrapped Node: it never bootstraps twice. */
+export const BOOTSTRAPPED_ENV = 'NESTJS_MULTIDB_BOOTSTRAPPED_NODE';
+
+/** The folder the bootstrapped Node lives in (`<dir>/node_modules/.bin/node`). */
+export function bootstrapDir(env = process.env) {
+  return env.NODE_BOOTSTRAP_DIR || `${env.HOME || env.USERPROFILE || '.'}/.cache/nestjs-multidb/node24`;
+}
+
+/** Whether NODE_BOOTSTRAP turns the bootstrap off (`0`, `false`, `off`, `no`). */
+export function bootstrapDisabled(env = process.env) {
+  return ['0', 'false', 'off', 'no'].includes(String(env.NODE_BOOTSTRAP ?? '').toLowerCase());
+}

@@ -2,6 +2,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { InvalidOptionsError } from '../errors/multi-db.error.js';
 import { messages } from '../errors/messages.js';
 import type { DatabaseOptions, MikroOrmOptions, MultiDbModuleOptions } from '../multi-db.options.js';
+import { withModuleAwareGenerator } from '../migrations/module-aware-generator.js';
 import { TenantTemplate } from '../tenants/tenant-template.js';
 import { type DriverName, parseDatabaseUrl } from './database-url.js';
 import { entitiesOfOption, replicaOptions } from './database-extras.js';
@@ -72,7 +73,7 @@ export function resolveOptions(options: MultiDbModuleOptions): ResolvedOptions {
   const resolve = (name: string, value: unknown, entityKey: string, scope: OptionsScope): ResolvedDatabase => {
     const db = resolveOne(name, value, common, rootPath, entityKey, scope);
     // a database sharing another key's entities shares its migrations too; seed data stays its own
-    db.options.migrations = migrations(entityKey, db.options.migrations);
+    db.options.migrations = withModuleAwareGenerator(migrations(entityKey, db.options.migrations));
     db.options.seeder = seeders(scope === 'tenant' ? entityKey : name, db.options.seeder);
     return db;
   };
