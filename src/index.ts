@@ -77,3 +77,4 @@ export { UnknownOptionError } from './errors/config-errors.js';
 export { DatabaseClosedError } from './errors/multi-db.error.js';
 export { CliUsageError, ConfigFileError } from './errors/config-errors.js';
 export { DatabaseMissingError } from './errors/multi-db.error.js';
+export { ClassTokenMismatchError, RequestContextSetupError } from './errors/compat-errors.js';

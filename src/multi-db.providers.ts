@@ -17,6 +17,7 @@ import type { EntityLike, MultiDbModuleOptions } from './multi-db.options.js';
 import { getEntityManagerToken, getOrmToken, getRepositoryToken } from './multi-db.tokens.js';
 import { openDatabases, type StartedDatabases } from './orm/open-databases.js';
 import { routingProxy } from './tenants/routing-proxy.js';
+import { classTokens, createClassTokenProviders } from './compat/class-tokens.js';
 
 /**
  * Completes the builder's definition with start-up, DbService, the middleware and the tokens of
@@ -49,9 +50,17 @@ export function withRootProviders(
       MigrationService,
       MultiDbMiddleware,
       ...injectable,
+      ...createClassTokenProviders(),
     ],
     // MULTIDB_DATABASES too: an app applying MultiDbMiddleware itself (requestContext: false) resolves it in its own module
-    exports: [...(definition.exports ?? []), DbService, MigrationService, MULTIDB_DATABASES, ...tokensOf(injectable)],
+    exports: [
+      ...(definition.exports ?? []),
+      DbService,
+      MigrationService,
+      MULTIDB_DATABASES,
+      ...tokensOf(injectable),
+      ...classTokens(),
+    ],
   };
 }
 

@@ -1,0 +1,120 @@
+import { Controller, Get, Injectable, Module } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { EntityManager, MikroORM } from '@mikro-orm/core';
+import { EntityManager as PgEntityManager, MikroORM as PgMikroORM } from '@mikro-orm/postgresql';
+import { SqlEntityManager, SqlMikroORM } from '@mikro-orm/sql';
+import { EntityManager as SqliteEntityManager, MikroORM as SqliteMikroORM } from '@mikro-orm/sqlite';
+import request from 'supertest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DbService, MultiDbError, MultiDbModule } from 'nestjs-multidb';
+import { type Booted, boot, rejection } from '../fixtures/boot.js';
+import { Post, User } from '../fixtures/entities.js';
+
+const databases = { default: 'sqlite://', auth: 'sqlite://' };
+
+// @mikro-orm/nestjs idiom: inject by class, no decorator (design:paramtypes carries the class)
+@Injectable()
+class ByClass {
+  constructor(
+    readonly em: EntityManager,
+    readonly orm: MikroORM,
+    readonly sqlEm: SqlEntityManager,
+    readonly sqlOrm: SqlMikroORM,
+    readonly sqliteEm: SqliteEntityManager,
+    readonly sqliteOrm: SqliteMikroORM,
+  ) {}
+}
+
+@Controller('by-class')
+class ByClassController {
+  constructor(private readonly em: EntityManager) {}
+
+  @Get()
+  async get(): Promise<{ fork: boolean; posts: number }> {
+    return { fork: this.em.getContext() !== this.em, posts: await this.em.count(Post) };
+  }
+}
+
+@Injectable()
+class WantsPostgres {
+  constructor(readonly em: PgEntityManager) {}
+}
+
+describe('@mikro-orm/nestjs class tokens', () => {
+  let booted: Booted | undefined;
+  afterEach(async () => {
+    await booted?.app.close();
+    booted = undefined;
+  });
+
+  it("core and SQLite driver classes resolve to the 'default' database's request-aware EntityManager and ORM", async () => {
+    booted = await boot(
+      { databases, entities: [Post, User] },
+      { providers: [ByClass], controllers: [ByClassController] },
+    );
+    const { app, db } = booted;
+    const svc = app.get(ByClass);
+    for (const em of [svc.em, svc.sqlEm, svc.sqliteEm]) expect(em).toBe(db.orm('default').em);
+    for (const orm of [svc.orm, svc.sqlOrm, svc.sqliteOrm]) expect(orm).toBe(db.orm('default'));
+    expect(app.get(EntityManager)).toBe(db.em());
+    expect(app.get(MikroORM)).toBe(db.orm());
+    await db.createAll();
+    const res = await request(app.getHttpServer()).get('/by-class').expect(200);
+    expect(res.body).toEqual({ fork: true, posts: 0 });
+    // the same EntityManager resolves to the request context's fork inside db.runInContext
+    await db.runInContext(async () => expect(svc.em.getContext()).toBe(db.em('default')));
+  });
+
+  it("a driver class of another engine than 'default' fails the start-up with a MultiDbError naming key and engine", async () => {
+    const error = await rejection(
+      (async () => {
+        const moduleRef = await Test.createTestingModule({
+          imports: [MultiDbModule.setup({ databases, entities: [Post, User] })],
+          providers: [WantsPostgres],
+        }).compile();
+        const app = moduleRef.createNestApplication({ logger: false });
+        try {
+          await app.init();
+        } finally {
+          await app.close();
+        }
+      })(),
+    );
+    expect(error).toBeInstanceOf(MultiDbError);
+    expect(error.message).toContain('WantsPostgres');
+    expect(error.message).toContain('PostgreSqlEntityManager');
+    expect(error.message).toContain("database 'default'");
+    expect(error.message).toContain('sqlite');
+  });
+
+  it('an unused mismatched class token does not stop the start-up; looking it up refuses every use', async () => {
+    booted = await boot({ databases, entities: [Post, User] });
+    const pgOrm = booted.app.get(PgMikroORM);
+    expect(() => pgOrm.em).toThrow(MultiDbError);
+    expect(() => pgOrm.em).toThrow(/PostgreSqlMikroORM.*'default'.*sqlite/);
+  });
+
+  it('class tokens follow the default key when it is not the first one configured, in a non-global module too', async () => {
+    @Module({
+      imports: [
+        MultiDbModule.setup({
+          databases: { auth: 'sqlite://', default: 'sqlite://' },
+          entities: [Post, User],
+          isGlobal: false,
+        }),
+      ],
+      providers: [ByClass],
+    })
+    class LocalModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [LocalModule] }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    try {
+      const db = app.get(DbService);
+      expect(app.get(ByClass).em).toBe(db.orm('default').em);
+      expect(app.get(ByClass).em).not.toBe(db.orm('auth').em);
+    } finally {
+      await app.close();
+    }
+  });
+});
