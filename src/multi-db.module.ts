@@ -16,7 +16,9 @@ import {
   type MultiDbSetupOptions,
 } from './multi-db.module-definition.js';
 import type { EntityLike, MultiDbModuleOptions } from './multi-db.options.js';
-import { createRepositoryProviders, tokensOf, withRootProviders } from './multi-db.providers.js';
+import { withRootProviders } from './multi-db.providers.js';
+import { createRepositoryProviders, tokensOf } from './multi-db.repositories.js';
+import { keysSharingEntities } from './compat/shared-entity-keys.js';
 
 /** Repositories of a feature module's entities; the entities join their databases before start-up. */
 @Module({})
@@ -42,7 +44,7 @@ export class MultiDbModule extends ConfigurableMultiDbModule implements NestModu
     assertOptionsShape(options);
     const databases = options.databases;
     const keys = typeof databases === 'object' && databases !== null ? Object.keys(databases) : [];
-    return withRootProviders(super.setup(options), keys, options.entities ?? []);
+    return withRootProviders(super.setup(options), keys, options.entities ?? [], keysSharingEntities(databases));
   }
 
   /**
@@ -53,10 +55,14 @@ export class MultiDbModule extends ConfigurableMultiDbModule implements NestModu
     return withRootProviders(super.setupAsync(options), options.databaseKeys ?? [], []);
   }
 
-  /** Registers entities from a feature module and provides their repositories for `@InjectRepository`. */
-  static forFeature(entities: EntityLike[]): DynamicModule {
+  /**
+   * Registers entities from a feature module and provides their repositories for `@InjectRepository`
+   * (and their custom repository classes). With `key`: also their repositories in that database, for
+   * `@InjectRepository(Entity, key)` (a key holding the same entities through `entitiesOf`).
+   */
+  static forFeature(entities: EntityLike[], key?: string): DynamicModule {
     assertEntityList('MultiDbModule.forFeature', Array.isArray(entities) ? entities : [entities]);
-    const repositories = createRepositoryProviders(entities);
+    const repositories = createRepositoryProviders(entities, () => (key === undefined ? [] : [key]));
     return {
       module: MultiDbFeatureModule,
       providers: [{ provide: MULTIDB_FEATURE_ENTITIES, useValue: [...entities] }, ...repositories],

@@ -1,6 +1,6 @@
 import type { DynamicModule, Provider } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
-import { EntityManager, EntityRepository, MikroORM } from '@mikro-orm/core';
+import { EntityManager, MikroORM } from '@mikro-orm/core';
 import { DEFAULT_KEY, resolveOptions } from './config/resolve-databases.js';
 import { MultiDbMiddleware } from './context/multi-db.middleware.js';
 import { DbService } from './db.service.js';
@@ -14,7 +14,8 @@ import {
   MULTIDB_OPTIONS_TRANSFORM,
 } from './multi-db.constants.js';
 import type { EntityLike, MultiDbModuleOptions } from './multi-db.options.js';
-import { getEntityManagerToken, getOrmToken, getRepositoryToken } from './multi-db.tokens.js';
+import { getEntityManagerToken, getOrmToken } from './multi-db.tokens.js';
+import { createRepositoryProviders, type RepositoryKeys, tokensOf } from './multi-db.repositories.js';
 import { openDatabases, type StartedDatabases } from './orm/open-databases.js';
 import { routingProxy } from './tenants/routing-proxy.js';
 import { classTokens, createClassTokenProviders } from './compat/class-tokens.js';
@@ -27,9 +28,10 @@ export function withRootProviders(
   definition: DynamicModule,
   keys: readonly string[],
   entities: readonly EntityLike[],
+  alsoIn?: RepositoryKeys,
 ): DynamicModule {
   const declared = [...new Set([DEFAULT_KEY, ...keys])];
-  const injectable = [...declared.flatMap(createKeyProviders), ...createRepositoryProviders(entities)];
+  const injectable = [...declared.flatMap(createKeyProviders), ...createRepositoryProviders(entities, alsoIn)];
   const startup: Provider = {
     provide: MULTIDB_DATABASES,
     useFactory: (options: MultiDbModuleOptions, transform: OptionsTransform, modules: ModulesContainer) =>
@@ -67,11 +69,6 @@ export function withRootProviders(
 /** Applied to the module options before the databases start; the identity unless a test overrides it. */
 export type OptionsTransform = (options: MultiDbModuleOptions) => MultiDbModuleOptions;
 
-/** The tokens of factory providers, for a module's `exports`. */
-export function tokensOf(providers: readonly Provider[]): string[] {
-  return providers.map((p) => (p as { provide: string }).provide);
-}
-
 /** `@InjectOrm(key)` and `@InjectEntityManager(key)` for one key. */
 function createKeyProviders(key: string): Provider[] {
   // a tenant template's ORM and EntityManager are the current tenant's, looked up on every use
@@ -90,20 +87,6 @@ function createKeyProviders(key: string): Provider[] {
       inject: [DbService],
     },
   ];
-}
-
-/** `@InjectRepository(Entity)` for each entity, bound to its own database. */
-export function createRepositoryProviders(entities: readonly EntityLike[]): Provider[] {
-  return [...new Set(entities)].map((entity) => ({
-    provide: getRepositoryToken(entity),
-    useFactory: (db: DbService) => {
-      const key = db.databaseOf(entity);
-      // a tenant entity's repository is the current tenant's, looked up on every use
-      if (db.tenantTemplates.includes(key)) return routingProxy(() => db.getRepository(entity), EntityRepository);
-      return db.orm(key).em.getRepository(entity as never);
-    },
-    inject: [DbService],
-  }));
 }
 
 async function startAll(
