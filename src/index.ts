@@ -78,3 +78,9 @@ export { DatabaseClosedError } from './errors/multi-db.error.js';
 export { CliUsageError, ConfigFileError } from './errors/config-errors.js';
 export { DatabaseMissingError } from './errors/multi-db.error.js';
 export { ClassTokenMismatchError, RequestContextSetupError } from './errors/compat-errors.js';
+export {
+  CreateRequestContext,
+  EnsureRequestContext,
+  type DbServiceGetter,
+  type RequestContextDecorator,
+} from './compat/request-context.decorators.js';

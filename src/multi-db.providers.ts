@@ -19,6 +19,7 @@ import { createRepositoryProviders, type RepositoryKeys, tokensOf } from './mult
 import { openDatabases, type StartedDatabases } from './orm/open-databases.js';
 import { routingProxy } from './tenants/routing-proxy.js';
 import { classTokens, createClassTokenProviders } from './compat/class-tokens.js';
+import { ContextDecoratorHome } from './compat/request-context.decorators.js';
 
 /**
  * Completes the builder's definition with start-up, DbService, the middleware and the tokens of
@@ -53,6 +54,7 @@ export function withRootProviders(
       MultiDbMiddleware,
       ...injectable,
       ...createClassTokenProviders(),
+      ContextDecoratorHome,
     ],
     // MULTIDB_DATABASES too: an app applying MultiDbMiddleware itself (requestContext: false) resolves it in its own module
     exports: [
