@@ -44,7 +44,11 @@ export class MultiDbModule extends ConfigurableMultiDbModule implements NestModu
     assertOptionsShape(options);
     const databases = options.databases;
     const keys = typeof databases === 'object' && databases !== null ? Object.keys(databases) : [];
-    return withRootProviders(super.setup(options), keys, options.entities ?? [], keysSharingEntities(databases));
+    return withRootProviders(super.setup(options), keys, options.entities ?? [], {
+      alsoIn: keysSharingEntities(databases),
+      scope: options.scope,
+      forkOptions: options.forkOptions,
+    });
   }
 
   /**
@@ -52,7 +56,10 @@ export class MultiDbModule extends ConfigurableMultiDbModule implements NestModu
    * Keys other than `default` need `databaseKeys` for their `@InjectOrm` / `@InjectEntityManager` tokens.
    */
   static override setupAsync(options: MultiDbSetupAsyncOptions): DynamicModule {
-    return withRootProviders(super.setupAsync(options), options.databaseKeys ?? [], []);
+    return withRootProviders(super.setupAsync(options), options.databaseKeys ?? [], [], {
+      scope: options.scope,
+      forkOptions: options.forkOptions,
+    });
   }
 
   /**

@@ -1,6 +1,8 @@
+import type { Scope } from '@nestjs/common';
 import type {
   AnyEntity,
   EntityClass,
+  ForkOptions,
   EntitySchema,
   MigrationsOptions,
   Options,
@@ -201,4 +203,18 @@ export interface MultiDbModuleExtras {
    * @default []
    */
   databaseKeys?: string[];
+  /**
+   * `Scope.REQUEST`: `@InjectEntityManager(key)` and the `EntityManager` class tokens give each request
+   * an EntityManager of its own (`em.fork({ useContext: true, ...forkOptions })`), as @mikro-orm/nestjs's
+   * `scope` does; every class injecting one becomes request-scoped (Nest builds it per request). Not
+   * needed for request isolation: the default singleton EntityManager already resolves to the current
+   * request's fork, at no per-request cost.
+   * @default Scope.DEFAULT
+   */
+  scope?: Scope;
+  /**
+   * With `scope: Scope.REQUEST`: options of the per-request fork (e.g. `{ useContext: false }`).
+   * @default {}
+   */
+  forkOptions?: ForkOptions;
 }

@@ -1,6 +1,6 @@
-import type { DynamicModule, Provider } from '@nestjs/common';
+import { type DynamicModule, type Provider, Scope } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
-import { EntityManager, MikroORM } from '@mikro-orm/core';
+import { EntityManager, type ForkOptions, MikroORM } from '@mikro-orm/core';
 import { DEFAULT_KEY, resolveOptions } from './config/resolve-databases.js';
 import { MultiDbMiddleware } from './context/multi-db.middleware.js';
 import { DbService } from './db.service.js';
@@ -29,10 +29,13 @@ export function withRootProviders(
   definition: DynamicModule,
   keys: readonly string[],
   entities: readonly EntityLike[],
-  alsoIn?: RepositoryKeys,
+  extras: RootExtras = {},
 ): DynamicModule {
   const declared = [...new Set([DEFAULT_KEY, ...keys])];
-  const injectable = [...declared.flatMap(createKeyProviders), ...createRepositoryProviders(entities, alsoIn)];
+  const injectable = [
+    ...declared.flatMap((key) => createKeyProviders(key, extras)),
+    ...createRepositoryProviders(entities, extras.alsoIn),
+  ];
   const startup: Provider = {
     provide: MULTIDB_DATABASES,
     useFactory: (options: MultiDbModuleOptions, transform: OptionsTransform, modules: ModulesContainer) =>
@@ -71,8 +74,15 @@ export function withRootProviders(
 /** Applied to the module options before the databases start; the identity unless a test overrides it. */
 export type OptionsTransform = (options: MultiDbModuleOptions) => MultiDbModuleOptions;
 
+/** What `setup` / `setupAsync` add to the root providers besides keys and entities. */
+export interface RootExtras {
+  alsoIn?: RepositoryKeys;
+  scope?: Scope;
+  forkOptions?: ForkOptions;
+}
+
 /** `@InjectOrm(key)` and `@InjectEntityManager(key)` for one key. */
-function createKeyProviders(key: string): Provider[] {
+function createKeyProviders(key: string, { scope, forkOptions }: RootExtras): Provider[] {
   // a tenant template's ORM and EntityManager are the current tenant's, looked up on every use
   const routed = <T extends object>(db: DbService, current: () => T, kind: { prototype: object }): T =>
     db.tenantTemplates.includes(key) ? routingProxy(current, kind) : current();
@@ -83,11 +93,19 @@ function createKeyProviders(key: string): Provider[] {
       inject: [DbService],
     },
     // the global EntityManager: a singleton that resolves the current request context on every call
-    {
-      provide: getEntityManagerToken(key),
-      useFactory: (db: DbService) => routed(db, () => db.orm(key).em, EntityManager),
-      inject: [DbService],
-    },
+    scope === Scope.REQUEST
+      ? // opted in (`scope: Scope.REQUEST`): a fork per request, as @mikro-orm/nestjs makes; only then a per-request cost
+        {
+          provide: getEntityManagerToken(key),
+          scope: Scope.REQUEST,
+          useFactory: (db: DbService) => db.orm(key).em.fork({ useContext: true, ...forkOptions }),
+          inject: [DbService],
+        }
+      : {
+          provide: getEntityManagerToken(key),
+          useFactory: (db: DbService) => routed(db, () => db.orm(key).em, EntityManager),
+          inject: [DbService],
+        },
   ];
 }
 
