@@ -5,7 +5,7 @@
 // their database (`static __database__`, fixtures/mikro-orm-nestjs/multi.entities.ts) instead of
 // forFeature(entities, contextName) placing them; MikroOrmModule.forMiddleware() → the module's own
 // request-context middleware (one context over every database, on by default).
-import { EntityManager, type EntityRepository, MikroORM, type Options } from '@mikro-orm/core';
+import { EntityManager, type EntityRepository, MikroORM } from '@mikro-orm/core';
 import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
 import {
   Controller,
@@ -34,7 +34,7 @@ import {
 import { Foo } from '../fixtures/mikro-orm-nestjs/foo.entity.js';
 import { BarInDatabase2, BarMulti, FooInDatabase1, FooMulti } from '../fixtures/mikro-orm-nestjs/multi.entities.js';
 
-const common = { metadataProvider: ReflectMetadataProvider } as Options;
+const common: MultiDbModuleOptions['common'] = { metadataProvider: ReflectMetadataProvider };
 const databases = { default: 'sqlite://', database1: 'sqlite://', database2: 'sqlite://' };
 const testOptions: MultiDbModuleOptions = { databases, entities: [FooInDatabase1, BarInDatabase2], common };
 const myLoggerProvider = { provide: 'my-logger', useValue: new Logger() };
@@ -235,7 +235,7 @@ describe.each([
     await app.close();
   });
 
-  it.each(paths)(`forRoutes(%s) should return 'true'`, (path) =>
-    request(app.getHttpServer()).get(path).expect(200, 'true'),
-  );
+  it.each(paths)(`forRoutes(%s) should return 'true'`, async (path) => {
+    await request(app.getHttpServer()).get(path).expect(200, 'true');
+  });
 });

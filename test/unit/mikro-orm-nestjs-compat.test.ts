@@ -3,7 +3,7 @@
 // forRoot(options) → setup({ databases: 'sqlite://', … }) (the driver comes from the URL);
 // forRootAsync → setupAsync with createMultiDbOptions(); `entities: ['entities']` folder discovery →
 // the entity classes; MikroORM options such as metadataProvider go into `common`.
-import { EntityManager, EntityRepository, MikroORM, type Options } from '@mikro-orm/core';
+import { EntityManager, EntityRepository, MikroORM } from '@mikro-orm/core';
 import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
 import { SqlEntityManager, SqliteDriver } from '@mikro-orm/sqlite';
 import { Inject, Logger, Module, Scope } from '@nestjs/common';
@@ -23,7 +23,7 @@ import {
 } from '../fixtures/mikro-orm-nestjs/baz.entity.js';
 import { Foo } from '../fixtures/mikro-orm-nestjs/foo.entity.js';
 
-const common = { metadataProvider: ReflectMetadataProvider } as Options;
+const common: MultiDbModuleOptions['common'] = { metadataProvider: ReflectMetadataProvider };
 const testOptions: MultiDbModuleOptions = { databases: 'sqlite://', entities: [Foo, Bar], common };
 
 const myLoggerProvider = { provide: 'my-logger', useValue: new Logger() };
