@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type Booted, boot } from '../fixtures/boot.js';
 import { Post } from '../fixtures/entities.js';
 
-// Terminus's own indicator: it looks MikroORM up by its class token (moduleRef.get(MikroORM, { strict: false }))
+// Terminus's own indicator: it looks MikroORM up by its class token (moduleRef.get(MikroORM, { strict: false })).
+// Terminus also insists that @mikro-orm/nestjs resolves (installed here through the bench workspace).
 @Controller('health')
 class HealthController {
   constructor(
