@@ -6,12 +6,10 @@
 // forFeature(entities, contextName) placing them; MikroOrmModule.forMiddleware() → the module's own
 // request-context middleware (one context over every database, on by default).
 import { EntityManager, type EntityRepository, MikroORM } from '@mikro-orm/core';
-import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
 import {
   Controller,
   Get,
   type INestApplication,
-  Inject,
   Injectable,
   Logger,
   type MiddlewareConsumer,
@@ -33,27 +31,12 @@ import {
 } from 'nestjs-multidb';
 import { Foo } from '../fixtures/mikro-orm-nestjs/foo.entity.js';
 import { BarInDatabase2, BarMulti, FooInDatabase1, FooMulti } from '../fixtures/mikro-orm-nestjs/multi.entities.js';
+import { common, configModule, testingModules } from '../fixtures/mikro-orm-nestjs/setup.js';
 
-const common: MultiDbModuleOptions['common'] = { metadataProvider: ReflectMetadataProvider };
 const databases = { default: 'sqlite://', database1: 'sqlite://', database2: 'sqlite://' };
 const testOptions: MultiDbModuleOptions = { databases, entities: [FooInDatabase1, BarInDatabase2], common };
-const myLoggerProvider = { provide: 'my-logger', useValue: new Logger() };
-
-class ConfigService {
-  constructor(@Inject('my-logger') private readonly logger: Logger) {}
-  createMultiDbOptions(): MultiDbModuleOptions {
-    return { ...testOptions, common: { ...common, logger: this.logger.log.bind(this.logger) } };
-  }
-}
-@Module({ providers: [ConfigService, myLoggerProvider], exports: [ConfigService, myLoggerProvider] })
-class ConfigModule {}
-
-let module: TestingModule | undefined;
-const compile = async (imports: NonNullable<Parameters<typeof Test.createTestingModule>[0]['imports']>) => {
-  module = await Test.createTestingModule({ imports }).compile();
-  await module.init();
-  return module;
-};
+const { ConfigService, ConfigModule } = configModule(testOptions);
+const { compile, close } = testingModules();
 
 const checkProviders = async (module: TestingModule) => {
   const orm1 = module.get<MikroORM>(getOrmToken('database1'));
@@ -70,10 +53,7 @@ const checkProviders = async (module: TestingModule) => {
 };
 
 describe('MikroORM Module', () => {
-  afterEach(async () => {
-    await module?.close();
-    module = undefined;
-  });
+  afterEach(close);
 
   describe('Multiple Databases', () => {
     // Translation (all four): two forRoot / forRootAsync calls → one setup / setupAsync with both keys

@@ -4,11 +4,10 @@
 // forRootAsync → setupAsync with createMultiDbOptions(); `entities: ['entities']` folder discovery →
 // the entity classes; MikroORM options such as metadataProvider go into `common`.
 import { EntityManager, EntityRepository, MikroORM } from '@mikro-orm/core';
-import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
 import { SqlEntityManager, SqliteDriver } from '@mikro-orm/sqlite';
-import { Inject, Logger, Module, Scope } from '@nestjs/common';
+import type { Logger } from '@nestjs/common';
+import { Scope } from '@nestjs/common';
 import { ContextIdFactory } from '@nestjs/core';
-import { Test, type TestingModule } from '@nestjs/testing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { getRepositoryToken, MultiDbModule, type MultiDbModuleOptions } from 'nestjs-multidb';
 import { Bar } from '../fixtures/mikro-orm-nestjs/bar.entity.js';
@@ -22,51 +21,15 @@ import {
   QuxRepository,
 } from '../fixtures/mikro-orm-nestjs/baz.entity.js';
 import { Foo } from '../fixtures/mikro-orm-nestjs/foo.entity.js';
+import { common, configModule, getEntityManagerLoop, testingModules } from '../fixtures/mikro-orm-nestjs/setup.js';
 
-const common: MultiDbModuleOptions['common'] = { metadataProvider: ReflectMetadataProvider };
 const testOptions: MultiDbModuleOptions = { databases: 'sqlite://', entities: [Foo, Bar], common };
-
-const myLoggerProvider = { provide: 'my-logger', useValue: new Logger() };
-
-class ConfigService {
-  constructor(@Inject('my-logger') private readonly logger: Logger) {}
-
-  // Translation: createMikroOrmOptions(contextName) → createMultiDbOptions() (one options object, every key)
-  createMultiDbOptions(): MultiDbModuleOptions {
-    return { ...testOptions, common: { ...common, logger: this.logger.log.bind(this.logger) } };
-  }
-}
-
-// Translation: the async options' `providers: [myLoggerProvider]` → ConfigModule exports the logger too, and is imported
-@Module({ providers: [ConfigService, myLoggerProvider], exports: [ConfigService, myLoggerProvider] })
-class ConfigModule {}
-
-const getEntityManagerLoop = async (module: TestingModule): Promise<Set<number | string>> => {
-  // resolves the EntityManager twice in each of 5 request context ids: one em per context id
-  const generatedIds = new Set<number | string>();
-  for (let i = 0; i < 5; i++) {
-    const contextId = ContextIdFactory.create();
-    vi.spyOn(ContextIdFactory, 'getByRequest').mockImplementation(() => contextId);
-    const ems = await Promise.all([module.resolve(EntityManager, contextId), module.resolve(EntityManager, contextId)]);
-    for (const em of ems) generatedIds.add(em.id);
-  }
-  return generatedIds;
-};
-
-// Translation: `orm.close()` at the end of each case → closing the testing module (our DbService closes every ORM)
-let module: TestingModule | undefined;
-const compile = async (imports: NonNullable<Parameters<typeof Test.createTestingModule>[0]['imports']>) => {
-  module = await Test.createTestingModule({ imports }).compile();
-  await module.init();
-  return module;
-};
+const { ConfigService, ConfigModule } = configModule(testOptions);
+const { compile, close } = testingModules();
 
 describe('MikroORM Module', () => {
   beforeEach(() => vi.restoreAllMocks());
-  afterEach(async () => {
-    await module?.close();
-    module = undefined;
-  });
+  afterEach(close);
 
   describe('Single Database', () => {
     it('forRoot', async () => {
