@@ -67,7 +67,7 @@ export class MultiDbModule extends ConfigurableMultiDbModule implements NestModu
    * (and their custom repository classes). With `key`: also their repositories in that database, for
    * `@InjectRepository(Entity, key)` (a key holding the same entities through `entitiesOf`).
    */
-  static forFeature(entities: EntityLike[], key?: string): DynamicModule {
+  static forFeature(entities: readonly EntityLike[], key?: string): DynamicModule {
     assertEntityList('MultiDbModule.forFeature', Array.isArray(entities) ? entities : [entities]);
     const repositories = createRepositoryProviders(entities, () => (key === undefined ? [] : [key]));
     return {

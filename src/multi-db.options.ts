@@ -158,7 +158,7 @@ export interface MultiDbModuleOptions {
    * Entities of any database; each goes to the database its `static __database__` names (`'default'` when absent).
    * @default []
    */
-  entities?: EntityLike[];
+  entities?: readonly EntityLike[];
   /** Migration settings; database `key` keeps its migrations in `<directory>/<key>/`. */
   migrationOptions?: MigrationOptions;
   /** Seeder settings; database `key` keeps its seeders in `<directory>/<key>/`. */
