@@ -36,7 +36,8 @@ export class MultiDbModule extends ConfigurableMultiDbModule implements NestModu
 
   configure(consumer: MiddlewareConsumer): void {
     if (this.options.requestContext === false) return;
-    consumer.apply(MultiDbMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+    const path = this.options.forRoutesPath ?? '{*path}';
+    consumer.apply(MultiDbMiddleware).forRoutes({ path, method: RequestMethod.ALL });
   }
 
   /** Configures the databases from a static options object. */

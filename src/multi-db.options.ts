@@ -174,6 +174,13 @@ export interface MultiDbModuleOptions {
    */
   requestContext?: boolean;
   /**
+   * The routes the request-context middleware runs on, in Nest's path syntax (`'api/{*path}'`), as
+   * @mikro-orm/nestjs's `forRoutesPath`. Requests outside them get no context (their database work
+   * fails unless they open one: `db.runInContext`, `@CreateRequestContext()`).
+   * @default '{*path}' (every route)
+   */
+  forRoutesPath?: string;
+  /**
    * Finds the current request's tenant (from a header, a sub-domain, a JWT claim…), so that
    * `em('<template>')`, `@InjectRepository(TenantEntity)` and `getRepository` use that tenant's
    * database. The tenant's database is opened (or reused) when the request first uses it, and held
