@@ -26,15 +26,25 @@ const PROBED = new Set([
 export class ClassTokenGuard implements OnModuleInit {
   readonly #refused = new Map<unknown, ClassTokenMismatchError>();
 
-  constructor(private readonly modules: ModulesContainer) {}
+  constructor(
+    private readonly modules: ModulesContainer,
+    private readonly db: DbService,
+  ) {}
 
   /** @internal */
   refuse(token: unknown, error: ClassTokenMismatchError): void {
     this.#refused.set(token, error);
   }
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
     if (this.#refused.size === 0) return;
+    const error = this.#injected();
+    if (!error) return;
+    await this.db.close(); // a failed start-up closes the databases, or their pools keep the process alive
+    throw error;
+  }
+
+  #injected(): ClassTokenMismatchError | undefined {
     for (const module of this.modules.values()) {
       const wrappers = [...module.providers.values(), ...module.controllers.values(), ...module.injectables.values()];
       for (const wrapper of wrappers) {
@@ -46,7 +56,7 @@ export class ClassTokenGuard implements OnModuleInit {
           const error = dep ? this.#refused.get(dep.token) : undefined;
           if (!error) continue;
           const consumer = typeof wrapper.token === 'function' ? wrapper.token.name : String(wrapper.token);
-          throw new ClassTokenMismatchError(
+          return new ClassTokenMismatchError(
             compatMessages.classTokenInjectedBy(error.message, consumer),
             error.key ?? DEFAULT_KEY,
             error.token,
