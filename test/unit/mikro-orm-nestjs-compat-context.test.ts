@@ -157,6 +157,21 @@ describe('@CreateRequestContext() / @EnsureRequestContext() over every database'
     });
   });
 
+  it('works as a standard (TC39) method decorator too', async () => {
+    const { db } = await start();
+    const method = async function (this: { db: DbService }) {
+      return db.em('auth');
+    };
+    const create = CreateRequestContext()(method, { kind: 'method', name: 'run' } as ClassMethodDecoratorContext);
+    const ensure = EnsureRequestContext()(method, { kind: 'method', name: 'run' } as ClassMethodDecoratorContext);
+    const self = { db };
+    expect(await create.call(self)).not.toBe(db.orm('auth').em);
+    await db.runInContext(async () => {
+      expect(await ensure.call(self)).toBe(db.em('auth'));
+      expect(await create.call(self)).not.toBe(db.em('auth'));
+    });
+  });
+
   it('finds the DbService through a getter, or as the only running application; fails with a MultiDbError otherwise', async () => {
     const { app, db } = await start();
     const listener = app.get(Listener);

@@ -81,6 +81,21 @@ describe('@mikro-orm/nestjs class tokens', () => {
     expect(error.message).toContain('sqlite');
   });
 
+  it('Test.overrideProvider(EntityManager) replaces what class-token consumers get', async () => {
+    const fake = { fake: true };
+    const moduleRef = await Test.createTestingModule({
+      imports: [MultiDbModule.setup({ databases, entities: [Post, User] })],
+      providers: [ByClass],
+    })
+      .overrideProvider(EntityManager)
+      .useValue(fake)
+      .compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    booted = { app: await app.init(), db: moduleRef.get(DbService) };
+    expect(app.get(ByClass).em).toBe(fake);
+    expect(app.get(ByClass).sqlEm).toBe(booted.db.orm('default').em);
+  });
+
   it('an unused mismatched class token does not stop the start-up; looking it up refuses every use', async () => {
     booted = await boot({ databases, entities: [Post, User] });
     const pgOrm = booted.app.get(PgMikroORM);
