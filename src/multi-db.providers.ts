@@ -19,6 +19,7 @@ import { createRepositoryProviders, type RepositoryKeys, tokensOf } from './mult
 import { openDatabases, type StartedDatabases } from './orm/open-databases.js';
 import { routingProxy } from './tenants/routing-proxy.js';
 import { classTokens, createClassTokenProviders } from './compat/class-tokens.js';
+import { driverClassTokens } from './compat/driver-classes.js';
 import { ContextDecoratorHome } from './compat/request-context.decorators.js';
 
 /**
@@ -32,6 +33,7 @@ export function withRootProviders(
   extras: RootExtras = {},
 ): DynamicModule {
   const declared = [...new Set([DEFAULT_KEY, ...keys])];
+  const driverTokens = driverClassTokens(extras.engines);
   const injectable = [
     ...declared.flatMap((key) => createKeyProviders(key, extras)),
     ...createRepositoryProviders(entities, extras.alsoIn),
@@ -56,7 +58,7 @@ export function withRootProviders(
       MigrationService,
       MultiDbMiddleware,
       ...injectable,
-      ...createClassTokenProviders(),
+      ...createClassTokenProviders(driverTokens),
       ContextDecoratorHome,
     ],
     // MULTIDB_DATABASES too: an app applying MultiDbMiddleware itself (requestContext: false) resolves it in its own module
@@ -66,7 +68,7 @@ export function withRootProviders(
       MigrationService,
       MULTIDB_DATABASES,
       ...tokensOf(injectable),
-      ...classTokens(),
+      ...classTokens(driverTokens),
     ],
   };
 }
@@ -77,6 +79,8 @@ export type OptionsTransform = (options: MultiDbModuleOptions) => MultiDbModuleO
 /** What `setup` / `setupAsync` add to the root providers besides keys and entities. */
 export interface RootExtras {
   alsoIn?: RepositoryKeys;
+  /** The engines the configured URLs use (`setup`); every installed driver package's when undefined (`setupAsync`). */
+  engines?: readonly string[];
   scope?: Scope;
   forkOptions?: ForkOptions;
 }

@@ -5,7 +5,7 @@ import { DEFAULT_KEY } from '../config/resolve-databases.js';
 import { DbService } from '../db.service.js';
 import { ClassTokenMismatchError, compatMessages } from '../errors/compat-errors.js';
 import { getEntityManagerToken, getOrmToken } from '../multi-db.tokens.js';
-import { type DriverClassToken, driverClassTokens } from './driver-classes.js';
+import type { DriverClassToken } from './driver-classes.js';
 
 /** Properties Nest (and `await`) probe on every provider: a refusing stand-in answers them quietly. */
 const PROBED = new Set([
@@ -71,13 +71,13 @@ export class ClassTokenGuard implements OnModuleInit {
  * Class tokens of @mikro-orm/nestjs: `EntityManager` / `MikroORM` of @mikro-orm/core and of every
  * installed driver package stand for the `default` database (its request-aware EntityManager).
  */
-export function createClassTokenProviders(): Provider[] {
+export function createClassTokenProviders(driverTokens: readonly DriverClassToken[]): Provider[] {
   const providers: Provider[] = [
     ClassTokenGuard,
     { provide: MikroORM, useExisting: getOrmToken(DEFAULT_KEY) },
     { provide: EntityManager, useExisting: getEntityManagerToken(DEFAULT_KEY) },
   ];
-  for (const t of driverClassTokens()) {
+  for (const t of driverTokens) {
     providers.push({
       provide: t.token,
       useFactory: (db: DbService, value: object, guard: ClassTokenGuard) => {
@@ -97,8 +97,8 @@ export function createClassTokenProviders(): Provider[] {
 }
 
 /** The tokens users inject (for the module's exports). */
-export function classTokens(): DriverClassToken['token'][] {
-  return [MikroORM, EntityManager, ...driverClassTokens().map((t) => t.token)];
+export function classTokens(driverTokens: readonly DriverClassToken[]): DriverClassToken['token'][] {
+  return [MikroORM, EntityManager, ...driverTokens.map((t) => t.token)];
 }
 
 function matches(orm: MikroORM, t: DriverClassToken): boolean {

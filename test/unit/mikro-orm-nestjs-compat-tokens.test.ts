@@ -7,10 +7,14 @@ import { EntityManager as SqliteEntityManager, MikroORM as SqliteMikroORM } from
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DbService, MultiDbError, MultiDbModule } from 'nestjs-multidb';
-import { type Booted, boot, rejection } from '../fixtures/boot.js';
+import { type Booted, boot, bootWith, rejection } from '../fixtures/boot.js';
 import { Post, User } from '../fixtures/entities.js';
 
 const databases = { default: 'sqlite://', auth: 'sqlite://' };
+// setupAsync registers the classes of every installed driver package (its URLs are not known when the
+// module is defined); setup() those of the engines its URLs use (a mismatch on servers: test/e2e/mikro-orm-nestjs-compat-engines)
+const asyncRoot = () =>
+  MultiDbModule.setupAsync({ useFactory: () => ({ databases, entities: [Post, User] }), databaseKeys: ['auth'] });
 
 // @mikro-orm/nestjs idiom: inject by class, no decorator (design:paramtypes carries the class)
 @Injectable()
@@ -65,9 +69,9 @@ describe('@mikro-orm/nestjs class tokens', () => {
     await db.runInContext(async () => expect(svc.em.getContext()).toBe(db.em('default')));
   });
 
-  it("a driver class of another engine than 'default' fails the start-up with a MultiDbError naming key and engine", async () => {
+  it("a driver class of another engine than 'default' fails the start-up with a MultiDbError naming key and engine (setupAsync)", async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [MultiDbModule.setup({ databases, entities: [Post, User] })],
+      imports: [asyncRoot()],
       providers: [WantsPostgres],
     }).compile();
     const db = moduleRef.get(DbService);
@@ -96,8 +100,8 @@ describe('@mikro-orm/nestjs class tokens', () => {
     expect(app.get(ByClass).sqlEm).toBe(booted.db.orm('default').em);
   });
 
-  it('an unused mismatched class token does not stop the start-up; looking it up refuses every use', async () => {
-    booted = await boot({ databases, entities: [Post, User] });
+  it('an unused mismatched class token does not stop the start-up; looking it up refuses every use (setupAsync)', async () => {
+    booted = await bootWith([asyncRoot()]);
     const pgOrm = booted.app.get(PgMikroORM);
     expect(() => pgOrm.em).toThrow(MultiDbError);
     expect(() => pgOrm.em).toThrow(/PostgreSqlMikroORM.*'default'.*sqlite/);
@@ -125,5 +129,29 @@ describe('@mikro-orm/nestjs class tokens', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('driver packages setup() loads', () => {
+  it('only those of the engines its URLs name (others are not loaded for class tokens)', async () => {
+    const { driverClassTokens, enginesOf } = await import('../../src/compat/driver-classes.js');
+    expect(enginesOf({ default: 'sqlite://', a: { url: 'postgres+pg://x@h/db' }, b: 'MARIADB://h/db' })).toEqual([
+      'sqlite',
+      'postgresql',
+      'mariadb',
+    ]);
+    const names = (engines?: string[]) => driverClassTokens(engines).map((t) => t.token.name);
+    expect(names(['sqlite'])).toEqual(['SqlEntityManager', 'SqlMikroORM', 'SqliteMikroORM']);
+    // mariadb:// falls back to @mikro-orm/mysql when @mikro-orm/mariadb is missing: both are looked at
+    expect(names(['mariadb'])).toEqual(['SqlEntityManager', 'SqlMikroORM', 'MySqlMikroORM', 'MariaDbMikroORM']);
+    expect(names()).toEqual([
+      'SqlEntityManager',
+      'SqlMikroORM',
+      'PostgreSqlEntityManager',
+      'PostgreSqlMikroORM',
+      'MySqlMikroORM',
+      'MariaDbMikroORM',
+      'SqliteMikroORM',
+    ]);
   });
 });
