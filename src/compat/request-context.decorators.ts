@@ -1,5 +1,5 @@
 import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { RequestContext } from '@mikro-orm/core';
+import { EntityManager, MikroORM, RequestContext } from '@mikro-orm/core';
 import { DbService } from '../db.service.js';
 import { compatMessages, RequestContextSetupError } from '../errors/compat-errors.js';
 
@@ -20,8 +20,11 @@ export class ContextDecoratorHome implements OnModuleInit, OnApplicationShutdown
   }
 }
 
-/** Finds the DbService of a decorated method's class: the getter's, a property holding one, or the only running one. */
-export type DbServiceGetter = (self: never) => DbService;
+/**
+ * How a decorated method finds its application: the DbService, or (MikroORM's convention) one of its
+ * databases' MikroORM or EntityManager, from the instance (`(self: Jobs) => self.db`).
+ */
+export type DbServiceGetter = (self: never) => DbService | MikroORM | EntityManager;
 
 type AnyMethod = (this: unknown, ...args: unknown[]) => unknown;
 
@@ -82,12 +85,32 @@ function decorate(
 }
 
 function serviceOf(self: unknown, getter: DbServiceGetter | undefined, name: string): DbService {
-  if (getter) return getter(self as never);
+  if (getter) {
+    const found = ownerOf(getter(self as never));
+    if (found) return found;
+    throw new RequestContextSetupError(compatMessages.getterFoundNoService(name));
+  }
   if (typeof self === 'object' && self !== null) {
-    for (const value of Object.values(self)) if (value instanceof DbService) return value;
+    const values = Object.values(self);
+    for (const value of values) if (value instanceof DbService) return value;
+    // MikroORM's own convention: a `this.orm` / `this.em` of one of our databases
+    for (const value of values) {
+      const found = ownerOf(value);
+      if (found) return found;
+    }
   }
   if (live.size === 1) return [...live][0] as DbService;
   throw new RequestContextSetupError(compatMessages.noServiceForContext(name, live.size));
+}
+
+/** The running DbService a value is, or whose database's MikroORM / global EntityManager it is. */
+function ownerOf(value: unknown): DbService | undefined {
+  if (value instanceof DbService) return value;
+  if (!(value instanceof MikroORM) && !(value instanceof EntityManager)) return undefined;
+  for (const db of live) {
+    if (db.keys.some((key) => db.orm(key) === value || db.orm(key).em === value)) return db;
+  }
+  return undefined;
 }
 
 /** Whether the current request context serves every database of this application (ours do; MikroORM's cover one). */

@@ -13,6 +13,8 @@ export const compatMessages = {
     `@InjectRepository(${entity}, '${key}'): database '${key}' does not hold ${entity} (it lives in '${home}'). Give '${key}' the entities of '${home}' (entitiesOf: '${home}'), or inject the repository of ${entity} without a key.`,
   noServiceForContext: (method: string, live: number): string =>
     `@${method}: ${live === 0 ? 'no nestjs-multidb application is running' : `${live} nestjs-multidb applications are running`}, so it cannot tell which databases to open a context for. Inject DbService into the class (any property holding it is found), or pass a getter: @${method}((self) => self.db).`,
+  getterFoundNoService: (method: string): string =>
+    `@${method}(getter): the getter returned neither a DbService nor the MikroORM or EntityManager of a database of a running nestjs-multidb application. Return the injected DbService: @${method}((self) => self.db).`,
 } as const;
 
 /** A driver-specific class token (e.g. PostgreSqlEntityManager) was injected, but the `default` database uses another engine. */

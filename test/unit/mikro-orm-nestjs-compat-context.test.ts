@@ -178,6 +178,15 @@ describe('@CreateRequestContext() / @EnsureRequestContext() over every database'
     expect(await listener.handle()).not.toBe(db.orm('auth').em);
     (listener as unknown as { db: DbService }).db = db;
     expect(await listener.viaGetter()).not.toBe(db.orm('auth').em);
+    // MikroORM's convention: a getter returning (or a property holding) a MikroORM / EntityManager of ours
+    const ormGetter = CreateRequestContext((self: { em: EntityManager }) => self.em);
+    const viaEm = ormGetter(async () => db.em('meta'), { kind: 'method', name: 'x' } as ClassMethodDecoratorContext);
+    expect(await viaEm.call({ em: db.orm('auth').em })).not.toBe(db.orm('meta').em);
+    const wrong = CreateRequestContext(() => ({}) as DbService)(async () => 1, {
+      kind: 'method',
+      name: 'x',
+    } as ClassMethodDecoratorContext);
+    await expect(wrong.call({})).rejects.toThrow(/the getter returned neither a DbService/);
     await app.close();
     booted = undefined;
     const orphan = new Listener(db.orm('auth').em);
