@@ -87,3 +87,10 @@ export { DatabaseMissingError } from './errors/multi-db.error.js';
 export type { SeederOptions } from './multi-db.options.js';
 export type { SchemaTenantAdmin } from './tenants/schema-provisioning.js';
 export type { DropTenantOptions } from './tenants/schema-tenants.js';
+export { ClassTokenMismatchError, RequestContextSetupError } from './errors/compat-errors.js';
+export {
+  CreateRequestContext,
+  EnsureRequestContext,
+  type DbServiceGetter,
+  type RequestContextDecorator,
+} from './compat/request-context.decorators.js';

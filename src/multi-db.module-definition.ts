@@ -1,4 +1,4 @@
-import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { ConfigurableModuleBuilder, Scope } from '@nestjs/common';
 import { MULTIDB_MODULE_OPTIONS } from './multi-db.constants.js';
 import type { MultiDbModuleExtras, MultiDbModuleOptions } from './multi-db.options.js';
 
@@ -9,10 +9,13 @@ export const {
 } = new ConfigurableModuleBuilder<MultiDbModuleOptions>({ optionsInjectionToken: MULTIDB_MODULE_OPTIONS })
   .setClassMethodName('setup')
   .setFactoryMethodName('createMultiDbOptions')
-  .setExtras<MultiDbModuleExtras>({ isGlobal: true, databaseKeys: [] }, (definition, extras) => ({
-    ...definition,
-    global: extras.isGlobal,
-  }))
+  .setExtras<MultiDbModuleExtras>(
+    { isGlobal: true, databaseKeys: [], scope: Scope.DEFAULT, forkOptions: {} },
+    (definition, extras) => ({
+      ...definition,
+      global: extras.isGlobal,
+    }),
+  )
   .build();
 
 /** What `MultiDbModule.setup()` takes. */

@@ -16,7 +16,10 @@ import {
   type MultiDbSetupOptions,
 } from './multi-db.module-definition.js';
 import type { EntityLike, MultiDbModuleOptions } from './multi-db.options.js';
-import { createRepositoryProviders, tokensOf, withRootProviders } from './multi-db.providers.js';
+import { withRootProviders } from './multi-db.providers.js';
+import { createRepositoryProviders, tokensOf } from './multi-db.repositories.js';
+import { keysSharingEntities } from './compat/shared-entity-keys.js';
+import { enginesOf } from './compat/driver-classes.js';
 
 /** Repositories of a feature module's entities; the entities join their databases before start-up. */
 @Module({})
@@ -38,7 +41,8 @@ export class MultiDbModule extends ConfigurableMultiDbModule implements NestModu
    */
   configure(consumer: MiddlewareConsumer): void {
     if (this.options.requestContext === false) return;
-    consumer.apply(MultiDbMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+    const path = this.options.forRoutesPath ?? '{*path}';
+    consumer.apply(MultiDbMiddleware).forRoutes({ path, method: RequestMethod.ALL });
   }
 
   /** Configures the databases from a static options object. */
@@ -46,7 +50,12 @@ export class MultiDbModule extends ConfigurableMultiDbModule implements NestModu
     assertOptionsShape(options);
     const databases = options.databases;
     const keys = typeof databases === 'object' && databases !== null ? Object.keys(databases) : [];
-    return withRootProviders(super.setup(options), keys, options.entities ?? []);
+    return withRootProviders(super.setup(options), keys, options.entities ?? [], {
+      alsoIn: keysSharingEntities(databases),
+      engines: enginesOf(databases),
+      scope: options.scope,
+      forkOptions: options.forkOptions,
+    });
   }
 
   /**
@@ -54,13 +63,20 @@ export class MultiDbModule extends ConfigurableMultiDbModule implements NestModu
    * Keys other than `default` need `databaseKeys` for their `@InjectOrm` / `@InjectEntityManager` tokens.
    */
   static override setupAsync(options: MultiDbSetupAsyncOptions): DynamicModule {
-    return withRootProviders(super.setupAsync(options), options.databaseKeys ?? [], []);
+    return withRootProviders(super.setupAsync(options), options.databaseKeys ?? [], [], {
+      scope: options.scope,
+      forkOptions: options.forkOptions,
+    });
   }
 
-  /** Registers entities from a feature module and provides their repositories for `@InjectRepository`. */
-  static forFeature(entities: EntityLike[]): DynamicModule {
+  /**
+   * Registers entities from a feature module and provides their repositories for `@InjectRepository`
+   * (and their custom repository classes). With `key`: also their repositories in that database, for
+   * `@InjectRepository(Entity, key)` (a key holding the same entities through `entitiesOf`).
+   */
+  static forFeature(entities: readonly EntityLike[], key?: string): DynamicModule {
     assertEntityList('MultiDbModule.forFeature', Array.isArray(entities) ? entities : [entities]);
-    const repositories = createRepositoryProviders(entities);
+    const repositories = createRepositoryProviders(entities, () => (key === undefined ? [] : [key]));
     return {
       module: MultiDbFeatureModule,
       providers: [{ provide: MULTIDB_FEATURE_ENTITIES, useValue: [...entities] }, ...repositories],

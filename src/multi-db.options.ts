@@ -1,6 +1,8 @@
+import type { Scope } from '@nestjs/common';
 import type {
   AnyEntity,
   EntityClass,
+  ForkOptions,
   EntitySchema,
   MigrationsOptions,
   Options,
@@ -167,7 +169,7 @@ export interface MultiDbModuleOptions {
    * Entities of any database; each goes to the database its `static __database__` names (`'default'` when absent).
    * @default []
    */
-  entities?: EntityLike[];
+  entities?: readonly EntityLike[];
   /** Migration settings; database `key` keeps its migrations in `<directory>/<key>/`. */
   migrationOptions?: MigrationOptions;
   /** Seeder settings; database `key` keeps its seeders in `<directory>/<key>/`. */
@@ -182,6 +184,13 @@ export interface MultiDbModuleOptions {
    * @default true
    */
   requestContext?: boolean;
+  /**
+   * The routes the request-context middleware runs on, in Nest's path syntax (`'api/{*path}'`), as
+   * @mikro-orm/nestjs's `forRoutesPath`. Requests outside them get no context (their database work
+   * fails unless they open one: `db.runInContext`, `@CreateRequestContext()`).
+   * @default '{*path}' (every route)
+   */
+  forRoutesPath?: string;
   /**
    * Finds the current request's tenant (from a header, a sub-domain, a JWT claim…), so that
    * `em('<template>')`, `@InjectRepository(TenantEntity)` and `getRepository` use that tenant's
@@ -212,4 +221,18 @@ export interface MultiDbModuleExtras {
    * @default []
    */
   databaseKeys?: string[];
+  /**
+   * `Scope.REQUEST`: `@InjectEntityManager(key)` and the `EntityManager` class tokens give each request
+   * an EntityManager of its own (`em.fork({ useContext: true, ...forkOptions })`), as @mikro-orm/nestjs's
+   * `scope` does; every class injecting one becomes request-scoped (Nest builds it per request). Not
+   * needed for request isolation: the default singleton EntityManager already resolves to the current
+   * request's fork, at no per-request cost.
+   * @default Scope.DEFAULT
+   */
+  scope?: Scope;
+  /**
+   * With `scope: Scope.REQUEST`: options of the per-request fork (e.g. `{ useContext: false }`).
+   * @default {}
+   */
+  forkOptions?: ForkOptions;
 }

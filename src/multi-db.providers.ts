@@ -1,6 +1,6 @@
-import type { DynamicModule, Provider } from '@nestjs/common';
+import { type DynamicModule, type Provider, Scope } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
-import { EntityManager, EntityRepository, MikroORM } from '@mikro-orm/core';
+import { EntityManager, type ForkOptions, MikroORM } from '@mikro-orm/core';
 import { DEFAULT_KEY, resolveOptions } from './config/resolve-databases.js';
 import { MultiDbMiddleware } from './context/multi-db.middleware.js';
 import { DbService } from './db.service.js';
@@ -14,9 +14,13 @@ import {
   MULTIDB_OPTIONS_TRANSFORM,
 } from './multi-db.constants.js';
 import type { EntityLike, MultiDbModuleOptions } from './multi-db.options.js';
-import { getEntityManagerToken, getOrmToken, getRepositoryToken } from './multi-db.tokens.js';
+import { getEntityManagerToken, getOrmToken } from './multi-db.tokens.js';
+import { createRepositoryProviders, type RepositoryKeys, tokensOf } from './multi-db.repositories.js';
 import { openDatabases, type StartedDatabases } from './orm/open-databases.js';
 import { routingProxy } from './tenants/routing-proxy.js';
+import { classTokens, createClassTokenProviders } from './compat/class-tokens.js';
+import { driverClassTokens } from './compat/driver-classes.js';
+import { ContextDecoratorHome } from './compat/request-context.decorators.js';
 
 /**
  * Completes the builder's definition with start-up, DbService, the middleware and the tokens of
@@ -26,9 +30,14 @@ export function withRootProviders(
   definition: DynamicModule,
   keys: readonly string[],
   entities: readonly EntityLike[],
+  extras: RootExtras = {},
 ): DynamicModule {
   const declared = [...new Set([DEFAULT_KEY, ...keys])];
-  const injectable = [...declared.flatMap(createKeyProviders), ...createRepositoryProviders(entities)];
+  const driverTokens = driverClassTokens(extras.engines);
+  const injectable = [
+    ...declared.flatMap((key) => createKeyProviders(key, extras)),
+    ...createRepositoryProviders(entities, extras.alsoIn),
+  ];
   const startup: Provider = {
     provide: MULTIDB_DATABASES,
     useFactory: (options: MultiDbModuleOptions, transform: OptionsTransform, modules: ModulesContainer) =>
@@ -49,22 +58,35 @@ export function withRootProviders(
       MigrationService,
       MultiDbMiddleware,
       ...injectable,
+      ...createClassTokenProviders(driverTokens),
+      ContextDecoratorHome,
     ],
     // MULTIDB_DATABASES too: an app applying MultiDbMiddleware itself (requestContext: false) resolves it in its own module
-    exports: [...(definition.exports ?? []), DbService, MigrationService, MULTIDB_DATABASES, ...tokensOf(injectable)],
+    exports: [
+      ...(definition.exports ?? []),
+      DbService,
+      MigrationService,
+      MULTIDB_DATABASES,
+      ...tokensOf(injectable),
+      ...classTokens(driverTokens),
+    ],
   };
 }
 
 /** Applied to the module options before the databases start; the identity unless a test overrides it. */
 export type OptionsTransform = (options: MultiDbModuleOptions) => MultiDbModuleOptions;
 
-/** The tokens of factory providers, for a module's `exports`. */
-export function tokensOf(providers: readonly Provider[]): string[] {
-  return providers.map((p) => (p as { provide: string }).provide);
+/** What `setup` / `setupAsync` add to the root providers besides keys and entities. */
+export interface RootExtras {
+  alsoIn?: RepositoryKeys;
+  /** The engines the configured URLs use (`setup`); every installed driver package's when undefined (`setupAsync`). */
+  engines?: readonly string[];
+  scope?: Scope;
+  forkOptions?: ForkOptions;
 }
 
 /** `@InjectOrm(key)` and `@InjectEntityManager(key)` for one key. */
-function createKeyProviders(key: string): Provider[] {
+function createKeyProviders(key: string, { scope, forkOptions }: RootExtras): Provider[] {
   // a tenant template's ORM and EntityManager are the current tenant's, looked up on every use
   const routed = <T extends object>(db: DbService, current: () => T, kind: { prototype: object }): T =>
     db.tenantTemplates.includes(key) ? routingProxy(current, kind) : current();
@@ -75,26 +97,20 @@ function createKeyProviders(key: string): Provider[] {
       inject: [DbService],
     },
     // the global EntityManager: a singleton that resolves the current request context on every call
-    {
-      provide: getEntityManagerToken(key),
-      useFactory: (db: DbService) => routed(db, () => db.orm(key).em, EntityManager),
-      inject: [DbService],
-    },
+    scope === Scope.REQUEST
+      ? // opted in (`scope: Scope.REQUEST`): a fork per request, as @mikro-orm/nestjs makes; only then a per-request cost
+        {
+          provide: getEntityManagerToken(key),
+          scope: Scope.REQUEST,
+          useFactory: (db: DbService) => db.orm(key).em.fork({ useContext: true, ...forkOptions }),
+          inject: [DbService],
+        }
+      : {
+          provide: getEntityManagerToken(key),
+          useFactory: (db: DbService) => routed(db, () => db.orm(key).em, EntityManager),
+          inject: [DbService],
+        },
   ];
-}
-
-/** `@InjectRepository(Entity)` for each entity, bound to its own database. */
-export function createRepositoryProviders(entities: readonly EntityLike[]): Provider[] {
-  return [...new Set(entities)].map((entity) => ({
-    provide: getRepositoryToken(entity),
-    useFactory: (db: DbService) => {
-      const key = db.databaseOf(entity);
-      // a tenant entity's repository is the current tenant's, looked up on every use
-      if (db.tenantTemplates.includes(key)) return routingProxy(() => db.getRepository(entity), EntityRepository);
-      return db.orm(key).em.getRepository(entity as never);
-    },
-    inject: [DbService],
-  }));
 }
 
 async function startAll(

@@ -14,9 +14,12 @@ export function getEntityManagerToken(key: string = DEFAULT_KEY): string {
   return `${MULTIDB_TOKEN_PREFIX}:${key}:ENTITY_MANAGER`;
 }
 
-/** Token of an entity's repository, in the entity's own database: `MULTIDB:<key>:REPOSITORY:<Entity>`. */
-export function getRepositoryToken(entity: EntityLike): string {
-  return `${MULTIDB_TOKEN_PREFIX}:${databaseKeyOf(entity)}:REPOSITORY:${entityName(entity)}`;
+/**
+ * Token of an entity's repository: `MULTIDB:<key>:REPOSITORY:<Entity>`, in the entity's own database,
+ * or in `key` for an entity several databases hold (a key with `entitiesOf`).
+ */
+export function getRepositoryToken(entity: EntityLike, key?: string): string {
+  return `${MULTIDB_TOKEN_PREFIX}:${key ?? databaseKeyOf(entity)}:REPOSITORY:${entityName(entity)}`;
 }
 
 /** Injects a database's `MikroORM` (default: `'default'`). */
@@ -26,6 +29,10 @@ export const InjectOrm = (key?: string): ParameterDecorator & PropertyDecorator 
 export const InjectEntityManager = (key?: string): ParameterDecorator & PropertyDecorator =>
   Inject(getEntityManagerToken(key));
 
-/** Injects an entity's repository from the database its `__database__` names. Register the entity with `forFeature`. */
-export const InjectRepository = (entity: EntityLike): ParameterDecorator & PropertyDecorator =>
-  Inject(getRepositoryToken(entity));
+/**
+ * Injects an entity's repository from the database its `__database__` names, or from `key` (a key
+ * holding the same entities through `entitiesOf`). Register the entity with `forFeature` (and the key:
+ * `forFeature([Entity], key)`) or in `setup({ entities })`.
+ */
+export const InjectRepository = (entity: EntityLike, key?: string): ParameterDecorator & PropertyDecorator =>
+  Inject(getRepositoryToken(entity, key));

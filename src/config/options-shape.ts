@@ -23,6 +23,11 @@ export function assertOptionsShape(options: unknown): asserts options is MultiDb
   expect('migrationOptions', isPlainObject(o.migrationOptions), 'an object');
   expect('seederOptions', isPlainObject(o.seederOptions), 'an object');
   expect('requestContext', typeof o.requestContext === 'boolean', 'true or false');
+  expect(
+    'forRoutesPath',
+    typeof o.forRoutesPath === 'string' && o.forRoutesPath.length > 0,
+    "a route path ('api/{*path}')",
+  );
   expect('tenantResolver', typeof o.tenantResolver === 'function', 'a function (request) => tenant');
   expect('transactions', isPlainObject(o.transactions), 'an object');
   assertTransactionsShape(o.transactions as Record<string, unknown> | undefined);
