@@ -9,6 +9,7 @@ export type { MultiDbSetupOptions, MultiDbSetupAsyncOptions } from './multi-db.m
 export type {
   ConnectionPolicy,
   DatabaseOptions,
+  MikroOrmConfigDatabase,
   EntityLike,
   MigrationOptions,
   MikroOrmOptions,

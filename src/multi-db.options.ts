@@ -70,6 +70,45 @@ export interface DatabaseOptions extends Omit<MikroOrmOptions, 'replicas'>, Conn
   tenants?: TenantTemplateOptions;
 }
 
+/**
+ * A database given as the MikroORM config you already have, without `url`:
+ * `defineConfig({ driver: PostgreSqlDriver, dbName, host, port, user, password, … })` (from
+ * `@mikro-orm/core`, or a driver package's `defineConfig`, which sets `driver`). The engine comes from
+ * `driver` (PostgreSqlDriver, MySqlDriver, MariaDbDriver, SqliteDriver or a subclass) or from
+ * `clientUrl`; the database's URL is built from `clientUrl`, `host`, `port`, `user`, `password` and
+ * `dbName` (SQLite: a file relative to `rootPath`, or `':memory:'`), with MikroORM's defaults for what
+ * is missing, and then behaves exactly like that URL. Its `entities` may only list entities routed to
+ * this key (they are registered like `setup({ entities })`). Our own options may be added.
+ */
+export type MikroOrmConfigDatabase = Omit<DatabaseOptions, 'url' | 'replicas'> & {
+  /**
+   * Read replicas as URLs, or as MikroORM's replica options (`{ host, port, user, password, dbName }`,
+   * each missing one taken from the primary's), turned into URLs the same way.
+   * @default []
+   */
+  replicas?: readonly string[] | Options['replicas'];
+  /**
+   * A URL as well: then `driver` and `clientUrl` must agree with it.
+   * @default undefined (built from the MikroORM connection options)
+   */
+  url?: string;
+  /**
+   * Entities routed to this key (their `static __database__`); others are refused.
+   * @default []
+   */
+  entities?: Options['entities'];
+  /**
+   * Like `entities`.
+   * @default []
+   */
+  entitiesTs?: Options['entitiesTs'];
+  /**
+   * Only this key itself.
+   * @default the key
+   */
+  contextName?: string;
+};
+
 /** How a tenant template opens its tenants' databases. */
 export interface TenantTemplateOptions {
   /**
@@ -159,7 +198,7 @@ export interface MultiDbModuleOptions {
    * The databases: one URL (shorthand for `{ default: url }`) or a map of key → URL or options.
    * The key `default` is required.
    */
-  databases: string | Record<string, string | DatabaseOptions>;
+  databases: string | Record<string, string | DatabaseOptions | MikroOrmConfigDatabase>;
   /**
    * MikroORM options applied to every database; a database's own options win.
    * @default {}
