@@ -96,12 +96,12 @@ export type MikroOrmConfigDatabase = Omit<DatabaseOptions, 'url' | 'replicas'> &
    * Entities routed to this key (their `static __database__`); others are refused.
    * @default []
    */
-  entities?: Options['entities'];
+  entities?: readonly (string | EntityLike)[];
   /**
    * Like `entities`.
    * @default []
    */
-  entitiesTs?: Options['entitiesTs'];
+  entitiesTs?: readonly (string | EntityLike)[];
   /**
    * Only this key itself.
    * @default the key
