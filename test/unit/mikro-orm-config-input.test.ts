@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidOptionsError, type MultiDbModuleOptions } from 'nestjs-multidb';
 import { type ResolvedDatabase, resolveOptions } from '../../src/config/resolve-databases.js';
+import { applySwaps } from '../../src/testing/swap-databases.js';
 import { Post, User } from '../fixtures/entities.js';
 import { startupHarness } from '../fixtures/startup.js';
 
@@ -151,6 +152,17 @@ describe('A database given as a MikroORM config, without url (#17)', () => {
     expect(refusal({ x: defineSqliteConfig({}) }).message).toContain(
       "Database 'x': its MikroORM config names no SQLite database",
     );
+  });
+
+  it('swapDatabases replaces a config-given key like a URL-given one, keeping its other options', () => {
+    const original = {
+      databases: {
+        default: definePostgreSqlConfig({ dbName: 'app', host: 'db', password: 'pw', entities: [Post], debug: true }),
+      },
+    } as MultiDbModuleOptions;
+    const [swapped] = resolveOptions(applySwaps(original, 'sqlite')).databases;
+    expect(swapped).toMatchObject({ driver: 'sqlite', maskedUrl: 'sqlite://', options: { debug: true } });
+    expect(swapped?.options.host).toBeUndefined();
   });
 
   it("its 'entities' may list only entities routed to that key; others are refused saying how to route them", () => {
