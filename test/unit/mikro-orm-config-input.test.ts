@@ -8,7 +8,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidOptionsError, type MultiDbModuleOptions } from 'nestjs-multidb';
+import { EntitySchema, type EntityRepository } from '@mikro-orm/core';
+import { getRepositoryToken, InvalidOptionsError, MultiDbModule, type MultiDbModuleOptions } from 'nestjs-multidb';
+import { bootWith } from '../fixtures/boot.js';
 import { type ResolvedDatabase, resolveOptions } from '../../src/config/resolve-databases.js';
 import { applySwaps } from '../../src/testing/swap-databases.js';
 import { Post, User } from '../fixtures/entities.js';
@@ -202,5 +204,50 @@ describe('A MikroORM config per key, started (SQLite)', () => {
     expect(await db.em('auth').fork().count(User)).toBe(1);
     expect(db.entitiesOf('default')).toContain(Post);
     expect(db.orm('auth').config.get('contextName')).toBe('auth');
+  });
+
+  it('a tenant template given as a MikroORM config opens one SQLite file per tenant under rootPath', async () => {
+    class Note {
+      static __database__ = 'tenants';
+    }
+    const NoteSchema = new EntitySchema({
+      class: Note,
+      tableName: 'notes',
+      properties: { id: { type: 'integer', primary: true }, text: { type: 'string' } },
+    });
+    const { db } = await start({
+      rootPath: dir,
+      databases: {
+        default: 'sqlite://',
+        tenants: { ...defineSqliteConfig({ dbName: 'tenants/{tenant}.db', entities: [NoteSchema] }), tenants: {} },
+      },
+    });
+    await db.attach('acme');
+    await db.runForTenant('acme', async () => {
+      await db.createAll('tenants');
+      const em = db.em('tenants');
+      em.persist(em.create(Note, { text: 'hi' } as never));
+      await em.flush();
+    });
+    expect(existsSync(join(dir, 'tenants/acme.db'))).toBe(true);
+    expect(await db.runForTenant('acme', () => db.em('tenants').count(Note))).toBe(1);
+  });
+
+  it('an entity listed in the config and in setup({ entities }) / forFeature too is one entity, injectable', async () => {
+    const { app, db } = await bootWith([
+      MultiDbModule.setup({
+        databases: { default: defineSqliteConfig({ dbName: ':memory:', entities: [Post] }) },
+        entities: [Post],
+      }),
+      MultiDbModule.forFeature([Post]),
+    ]);
+    try {
+      expect(db.entitiesOf('default').filter((e) => e === Post)).toHaveLength(1);
+      await db.createAll();
+      const posts = app.get<EntityRepository<Post>>(getRepositoryToken(Post));
+      expect(await db.runInContext(() => posts.count())).toBe(0);
+    } finally {
+      await app.close();
+    }
   });
 });
