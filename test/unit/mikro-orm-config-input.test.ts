@@ -3,18 +3,11 @@ import { MariaDbDriver, defineConfig as defineMariaDbConfig } from '@mikro-orm/m
 import { MySqlDriver } from '@mikro-orm/mysql';
 import { PostgreSqlDriver, defineConfig as definePostgreSqlConfig } from '@mikro-orm/postgresql';
 import { SqliteDriver, defineConfig as defineSqliteConfig } from '@mikro-orm/sqlite';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EntitySchema, type EntityRepository } from '@mikro-orm/core';
-import { getRepositoryToken, InvalidOptionsError, MultiDbModule, type MultiDbModuleOptions } from 'nestjs-multidb';
-import { bootWith } from '../fixtures/boot.js';
+import { describe, expect, it } from 'vitest';
+import { InvalidOptionsError, type MultiDbModuleOptions } from 'nestjs-multidb';
 import { type ResolvedDatabase, resolveOptions } from '../../src/config/resolve-databases.js';
 import { applySwaps } from '../../src/testing/swap-databases.js';
 import { Post, User } from '../fixtures/entities.js';
-import { startupHarness } from '../fixtures/startup.js';
 
 /** How `databases.x` resolves, given as a MikroORM config or as a URL (`default` in memory beside it). */
 const resolved = (x: unknown, rootPath = '/srv/app'): ResolvedDatabase =>
@@ -176,78 +169,5 @@ describe('A database given as a MikroORM config, without url (#17)', () => {
     expect(elsewhere.message).toContain("set static __database__ = 'auth' on 'Post'");
     const globs = refusal({ auth: defineSqliteConfig({ dbName: ':memory:', entities: ['dist/**/*.entity.js'] }) });
     expect(globs.message).toContain('as a class or schema (paths and globs are not loaded)');
-  });
-});
-
-describe('A MikroORM config per key, started (SQLite)', () => {
-  const { start } = startupHarness();
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'multidb-define-config-'));
-  });
-  afterAll(() => rm(dir, { recursive: true, force: true }));
-
-  it('opens the file relative to rootPath, registers the entities it lists and serves them', async () => {
-    const { db } = await start({
-      rootPath: dir,
-      databases: {
-        default: defineSqliteConfig({ dbName: 'data/main.db', entities: [Post] }),
-        auth: defineCoreConfig({ driver: SqliteDriver, dbName: ':memory:', entities: [User] }),
-      },
-    });
-    await db.createAll();
-    expect(existsSync(join(dir, 'data/main.db'))).toBe(true);
-    expect(db.info('default')).toEqual({ key: 'default', driver: 'sqlite', url: 'sqlite:///data/main.db' });
-    const em = db.em('auth').fork();
-    em.persist(em.create(User, { email: 'a@b.c' }));
-    await em.flush();
-    expect(await db.em('auth').fork().count(User)).toBe(1);
-    expect(db.entitiesOf('default')).toContain(Post);
-    expect(db.orm('auth').config.get('contextName')).toBe('auth');
-  });
-
-  it('a tenant template given as a MikroORM config opens one SQLite file per tenant under rootPath', async () => {
-    class Note {
-      static __database__ = 'tenants';
-    }
-    const NoteSchema = new EntitySchema({
-      class: Note,
-      tableName: 'notes',
-      properties: { id: { type: 'integer', primary: true }, text: { type: 'string' } },
-    });
-    const { db } = await start({
-      rootPath: dir,
-      databases: {
-        default: 'sqlite://',
-        tenants: { ...defineSqliteConfig({ dbName: 'tenants/{tenant}.db', entities: [NoteSchema] }), tenants: {} },
-      },
-    });
-    await db.attach('acme');
-    await db.runForTenant('acme', async () => {
-      await db.createAll('tenants');
-      const em = db.em('tenants');
-      em.persist(em.create(Note, { text: 'hi' } as never));
-      await em.flush();
-    });
-    expect(existsSync(join(dir, 'tenants/acme.db'))).toBe(true);
-    expect(await db.runForTenant('acme', () => db.em('tenants').count(Note))).toBe(1);
-  });
-
-  it('an entity listed in the config and in setup({ entities }) / forFeature too is one entity, injectable', async () => {
-    const { app, db } = await bootWith([
-      MultiDbModule.setup({
-        databases: { default: defineSqliteConfig({ dbName: ':memory:', entities: [Post] }) },
-        entities: [Post],
-      }),
-      MultiDbModule.forFeature([Post]),
-    ]);
-    try {
-      expect(db.entitiesOf('default').filter((e) => e === Post)).toHaveLength(1);
-      await db.createAll();
-      const posts = app.get<EntityRepository<Post>>(getRepositoryToken(Post));
-      expect(await db.runInContext(() => posts.count())).toBe(0);
-    } finally {
-      await app.close();
-    }
   });
 });
