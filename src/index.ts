@@ -77,3 +77,5 @@ export { UnknownOptionError } from './errors/config-errors.js';
 export { DatabaseClosedError } from './errors/multi-db.error.js';
 export { CliUsageError, ConfigFileError } from './errors/config-errors.js';
 export { DatabaseMissingError } from './errors/multi-db.error.js';
+export { NoUsableHostError } from './errors/multi-db.error.js';
+export type { TargetSessionAttrs } from './config/host-list.js';

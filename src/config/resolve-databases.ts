@@ -8,6 +8,7 @@ import { entitiesOfOption, replicaOptions } from './database-extras.js';
 import { assertDatabasesApart } from './shared-databases.js';
 import { assertKnownOptions, type OptionsScope } from './known-options.js';
 import { isSecretName } from './mask.js';
+import { type HostList, hostsOption, targetOption } from './host-list.js';
 import { assertCoordinator, assertKeysDistinctIgnoringCase, assertOptionsShape, KEY_PATTERN } from './options-shape.js';
 import { takeConnectionPolicy } from './connection-policy.js';
 import { takePool, withDriverOptions, withPoolAliasResolved } from './pool-options.js';
@@ -30,6 +31,11 @@ export interface ResolvedDatabase {
   maskedUrl: string;
   /** Its read replicas' URLs, passwords masked. */
   maskedReplicas: string[];
+  /**
+   * The failover host list of each of its connections, the primary first and then its replicas in
+   * order (`undefined`: a single host, used as is). See orm/host-failover.ts.
+   */
+  hostLists: (HostList | undefined)[];
   /** Secrets to scrub from any driver message about this database. */
   secrets: string[];
   sqliteFile: string | undefined;
@@ -152,9 +158,13 @@ function resolveOne(
     entitiesOf: _,
     tenants: __,
     sharesDatabaseWith: ___,
+    hosts,
+    targetSessionAttrs,
     ...explicit
   } = withPoolAliasResolved(`Database '${key}'`, own, key);
   const parsed = parseDatabaseUrl(key, url, rootPath);
+  const hostList = hostListOf(key, parsed, hosts, targetSessionAttrs);
+  if (hostList) Object.assign(parsed.options, { host: hostList.hosts[0]?.host, port: hostList.hosts[0]?.port });
   const readers = replicaOptions(key, parsed.driver, replicas, rootPath);
   const merged = mergeOptions(
     mergeOptions(common as Record<string, unknown>, parsed.options),
@@ -188,6 +198,7 @@ function resolveOne(
     driver: parsed.driver,
     maskedUrl: parsed.maskedUrl,
     maskedReplicas: readers.maskedUrls,
+    hostLists: [hostList, ...readers.hostLists],
     secrets: [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length > 0))],
     sqliteFile: parsed.sqliteFile,
     lazy,
@@ -195,6 +206,27 @@ function resolveOne(
     shutdownTimeout,
     options: merged,
   };
+}
+
+/** The primary's host list: the URL's, or the `hosts` option's; `targetSessionAttrs` from either (the option wins). */
+function hostListOf(
+  key: string,
+  parsed: ReturnType<typeof parseDatabaseUrl>,
+  hosts: unknown,
+  target: unknown,
+): HostList | undefined {
+  const fromOption = hosts === undefined ? undefined : hostsOption(key, parsed.driver, hosts);
+  if (fromOption && parsed.hostList && parsed.hostList.hosts.length > 1) {
+    throw new InvalidOptionsError(messages.hostsTwice(key), { key });
+  }
+  const chosen = targetOption(key, parsed.driver, target) ?? parsed.hostList?.target ?? 'any';
+  const list = fromOption ?? parsed.hostList?.hosts;
+  if (list === undefined) {
+    if (chosen === 'any') return undefined;
+    const { host, port } = parsed.options as { host: string; port?: number };
+    return { hosts: [{ host, port: port ?? (parsed.driver === 'postgresql' ? 5432 : 3306) }], target: chosen };
+  }
+  return { hosts: list, target: chosen };
 }
 
 function toDatabaseOptions(key: string, value: unknown): DatabaseOptions {

@@ -14,6 +14,7 @@ const UNAVAILABLE_CODES = new Set([
   'MULTIDB_POOL_TIMEOUT', // PoolTimeoutError: every pooled connection stayed busy
   'MULTIDB_DATABASE_CLOSED', // DatabaseClosedError, TenantClosedError: used after close
   'MULTIDB_DATABASE_MISSING', // DatabaseMissingError: a database opened on demand is not there
+  'MULTIDB_NO_HOST', // NoUsableHostError: no server of a host list answered as asked
   '57P01', // PostgreSQL: admin shutdown
   '57P02',
   '57P03', // cannot connect now (starting up)

@@ -10,6 +10,7 @@ import type { EntityRegistry } from '../entities/entity-registry.js';
 import { tagErrorsWithKey } from '../errors/database-unavailable.filter.js';
 import { assertSqliteFileExists, missingDatabase, withoutEnsureDatabase } from './missing-database.js';
 import { connectionsOf, limitAcquireWait } from './pool-guard.js';
+import { installFailover } from './host-failover.js';
 import {
   DatabaseClosedError,
   DatabaseConnectionError,
@@ -121,6 +122,9 @@ export function equipOrm(
   logger: Pick<Logger, 'warn'>,
 ): void {
   tagErrorsWithKey(orm, config.key);
+  for (const [i, connection] of connectionsOf(orm).entries()) {
+    installFailover(connection, config.driver, config.hostLists[i], config);
+  }
   limitAcquireWait(orm, config.key, config.acquireTimeout);
   fallBackFromDeadReplicas(orm, (index, error) =>
     logger.warn(
