@@ -25,7 +25,7 @@ const UNAVAILABLE_CODES = new Set([
   '08006',
 ]);
 const UNAVAILABLE_MESSAGES =
-  /Connection terminated|terminating connection|timeout exceeded when trying to connect|Pool is closed|connect ECONNREFUSED|is not queryable|connection is in closed state/i;
+  /Connection terminated|terminating connection|timeout exceeded when trying to connect|Pool is closed|connect ECONNREFUSED|is not queryable|connection is in closed state|Not connected to Primary Component|WSREP has not yet prepared node/i;
 
 /**
  * Refusals a server gives while a connection is being opened: the login (user, password, role,

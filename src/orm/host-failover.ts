@@ -140,9 +140,14 @@ function mysqlStream(state: HostState): () => Socket {
     const socket = netConnect(address?.port ?? 3306, address?.host ?? 'localhost');
     socket.setNoDelay(true);
     lastOpened.set(state, index);
-    socket.once('connect', () => socket.setKeepAlive(true));
+    let connected = false;
+    socket.once('connect', () => {
+      connected = true;
+      socket.setKeepAlive(true);
+    });
+    // net clears `connecting` before it reports a failed connect: keep our own flag
     socket.once('error', (error) => {
-      if (socket.connecting) state.failed(index, reasonOf(error));
+      if (!connected) state.failed(index, reasonOf(error));
     });
     return socket;
   };
