@@ -207,6 +207,8 @@ export const messages = {
     `Database '${key}': its URL lists several hosts and its 'hosts' option gives them again. Give the host list once, in the URL or in 'hosts'.`,
   targetSessionAttrsInvalid: (key: string, value: string, allowed: readonly string[]): string =>
     `Database '${key}': targetSessionAttrs '${value}' is not supported here; use one of ${allowed.map((a) => `'${a}'`).join(', ')}. (MySQL and MariaDB host lists are sequential: the first server that answers, and is synced in a Galera cluster.)`,
+  connectionLost: (key: string, url: string, reason: string): string =>
+    `Database '${key}' (${url}): the connection to its server was lost (${reason}); the statement or transaction in progress did not complete and was not retried. Retry the request once the database answers: the next connection tries its host list again.`,
   noHostAnswered: (
     key: string,
     url: string,

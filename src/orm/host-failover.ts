@@ -133,10 +133,12 @@ async function pgRoleMismatch(client: PgClient, state: HostState, index: number)
 }
 
 /** mysql2's `stream` option: a socket to the host the state picks; a failed connect marks that host. */
-function mysqlStream(state: HostState): () => Socket {
-  return () => {
+function mysqlStream(state: HostState): (opts: { config?: { host?: string; port?: number } }) => Socket {
+  return (opts: { config?: { host?: string; port?: number } }) => {
     const index = state.pick();
     const address = state.hosts[index];
+    // mysql2 names the TLS server after its config's host: the host this connection goes to
+    if (opts.config && address) Object.assign(opts.config, { host: address.host, port: address.port });
     const socket = netConnect(address?.port ?? 3306, address?.host ?? 'localhost');
     socket.setNoDelay(true);
     lastOpened.set(state, index);

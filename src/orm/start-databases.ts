@@ -10,6 +10,7 @@ import type { EntityRegistry } from '../entities/entity-registry.js';
 import { tagErrorsWithKey } from '../errors/database-unavailable.filter.js';
 import { assertSqliteFileExists, missingDatabase, withoutEnsureDatabase } from './missing-database.js';
 import { connectionsOf, limitAcquireWait } from './pool-guard.js';
+import { nameKeyOnConnectionLoss } from './connection-lost.js';
 import { installFailover } from './host-failover.js';
 import {
   DatabaseClosedError,
@@ -122,6 +123,7 @@ export function equipOrm(
   logger: Pick<Logger, 'warn'>,
 ): void {
   tagErrorsWithKey(orm, config.key);
+  nameKeyOnConnectionLoss(orm, config);
   for (const [i, connection] of connectionsOf(orm).entries()) {
     installFailover(connection, config.driver, config.hostLists[i], config);
   }
