@@ -208,7 +208,8 @@ async function galeraMismatch(connection: KyselyConnection): Promise<string | un
   const status = new Map(
     (rows as { Variable_name?: string; Value?: string }[]).map((r) => [r.Variable_name?.toLowerCase(), r.Value]),
   );
-  if (status.size === 0) return undefined; // not a Galera node
+  // MariaDB reports wsrep_ready (OFF) without a provider too: only a loaded provider has a local state
+  if (!status.has('wsrep_local_state')) return undefined; // not a Galera node
   const ready = status.get('wsrep_ready');
   const local = status.get('wsrep_local_state');
   return ready === 'ON' && local === '4' ? undefined : `not synced (wsrep_ready ${ready}, wsrep_local_state ${local})`;
