@@ -169,7 +169,8 @@ function retryNextHost(dialect: KyselyDialect, state: HostState, driver: DriverN
     const acquire = kysely.acquireConnection.bind(kysely);
     const release = kysely.releaseConnection.bind(kysely);
     const checked = new WeakSet<object>();
-    const attempts = state.hosts.length;
+    // prefer-standby takes a primary only once every other host failed: one more turn for it
+    const attempts = state.hosts.length + (state.target === 'prefer-standby' ? 1 : 0);
     kysely.acquireConnection = async (options) => {
       for (let attempt = 1; ; attempt++) {
         let connection: KyselyConnection;

@@ -37,7 +37,7 @@ describe('PostgreSQL failover: a host list follows a promoted standby (issue #19
     await primary?.destroy();
   });
 
-  it('read-write targeting: the standby listed first is passed over, writes go to the primary', async () => {
+  it('targeting: read-write passes over a standby listed first, standby and prefer-standby pick the standby, prefer-standby falls back to the primary', async () => {
     const booted = await boot({
       databases: { default: hostListUrl(standby, primary, 'read-write') },
       entities: [Write],
@@ -55,6 +55,19 @@ describe('PostgreSQL failover: a host list follows a promoted standby (issue #19
       expect(onStandby).toEqual([{ r: true }]);
     } finally {
       await reader.app.close();
+    }
+    // prefer-standby: the standby when it answers, else (a dead "standby" listed) the primary, in one checkout
+    for (const [url, inRecovery] of [
+      [hostListUrl(primary, standby, 'prefer-standby'), true],
+      [hostListUrl(primary, primary, 'prefer-standby').replace(`,127.0.0.1:${primary.port}/`, ',127.0.0.1:1/'), false],
+    ] as const) {
+      const preferring = await boot({ databases: { default: url }, entities: [Write] });
+      try {
+        const rows = await preferring.db.em().fork().getConnection().execute('select pg_is_in_recovery() as r');
+        expect(rows).toEqual([{ r: inRecovery }]);
+      } finally {
+        await preferring.app.close();
+      }
     }
   });
 
