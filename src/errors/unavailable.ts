@@ -67,6 +67,11 @@ export function markConnectError<T>(error: T): T {
   return error;
 }
 
+/** Whether an error was raised while a connection was being opened (see markConnectError). */
+export function raisedOpeningConnection(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && raisedWhileConnecting.has(error);
+}
+
 /** Carries the mark over to the error MikroORM converted `raw` into. */
 export function carryConnectMark<T>(raw: unknown, converted: T): T {
   return typeof raw === 'object' && raw !== null && raisedWhileConnecting.has(raw)

@@ -3,7 +3,7 @@ import { redact } from '../config/mask.js';
 import type { ResolvedDatabase } from '../config/resolve-databases.js';
 import { DatabaseConnectionError, MultiDbError } from '../errors/multi-db.error.js';
 import { messages } from '../errors/messages.js';
-import { isUnavailable } from '../errors/unavailable.js';
+import { isUnavailable, raisedOpeningConnection } from '../errors/unavailable.js';
 
 /**
  * For a database with a host list: a statement or transaction that fails because its server went
@@ -17,7 +17,10 @@ export function nameKeyOnConnectionLoss(orm: MikroORM, config: ResolvedDatabase)
   const convert = converter.convertException.bind(converter);
   converter.convertException = (error) => {
     const converted = convert(error);
-    if (converted instanceof MultiDbError || !isUnavailable(converted)) return converted;
+    // a connection that could not be opened is not a lost one (start-up and health say so themselves)
+    if (converted instanceof MultiDbError || raisedOpeningConnection(converted) || !isUnavailable(converted)) {
+      return converted;
+    }
     const reason = redact(converted.message || String(error), config.secrets);
     const lost = new DatabaseConnectionError(messages.connectionLost(config.key, config.maskedUrl, reason), {
       key: config.key,

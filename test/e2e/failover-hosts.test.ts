@@ -41,6 +41,23 @@ describe('host lists everywhere a URL goes (issue #19)', () => {
     expect(error.message).not.toContain(inject('mariadb').password);
   });
 
+  it('a wrong password on every host: the start-up error gives each host its reason, the password never', async () => {
+    const name = await createDatabase('postgres', 'ha_auth');
+    const { password } = inject('postgres');
+    const url = deadFirst(serverUrl('postgres', name), 'postgres').replace(
+      `:${encodeURIComponent(password)}@`,
+      ':not-the-password@',
+    );
+    const error = await rejection(
+      boot({ databases: { default: `${url}?targetSessionAttrs=read-write` }, entities: [Write] }),
+    );
+    expect(error).toBeInstanceOf(NoUsableHostError);
+    expect(error.message).toContain('127.0.0.1:1 (');
+    expect(error.message).toMatch(/password authentication failed/);
+    expect(error.message).not.toContain('not-the-password');
+    expect(error.message).not.toContain('was lost');
+  });
+
   it('read replicas take host lists: reads go through a replica list whose first host is dead', async () => {
     const name = await createDatabase('postgres', 'ha_replica');
     const url = serverUrl('postgres', name);
