@@ -1,6 +1,6 @@
 import { InvalidOptionsError, MalformedUrlError } from '../errors/multi-db.error.js';
 import { messages } from '../errors/messages.js';
-import type { DriverName } from './database-url.js';
+import type { DriverName, ParsedDatabaseUrl } from './database-url.js';
 
 /**
  * Which server of a host list a new connection keeps, libpq's `target_session_attrs`: `any` (the
@@ -108,6 +108,27 @@ export function targetOption(key: string, driver: DriverName, value: unknown): T
     throw new InvalidOptionsError(messages.targetSessionAttrsInvalid(key, String(value), allowed), { key });
   }
   return value as TargetSessionAttrs;
+}
+
+/** The primary's host list: the URL's, or the `hosts` option's; `targetSessionAttrs` from either (the option wins). */
+export function hostListOf(
+  key: string,
+  parsed: ParsedDatabaseUrl,
+  hosts: unknown,
+  target: unknown,
+): HostList | undefined {
+  const fromOption = hosts === undefined ? undefined : hostsOption(key, parsed.driver, hosts);
+  if (fromOption && parsed.hostList && parsed.hostList.hosts.length > 1) {
+    throw new InvalidOptionsError(messages.hostsTwice(key), { key });
+  }
+  const chosen = targetOption(key, parsed.driver, target) ?? parsed.hostList?.target ?? 'any';
+  const list = fromOption ?? parsed.hostList?.hosts;
+  if (list === undefined) {
+    if (chosen === 'any') return undefined;
+    const { host, port } = parsed.options as { host: string; port?: number };
+    return { hosts: [{ host, port: port ?? defaultPort(parsed.driver) }], target: chosen };
+  }
+  return { hosts: list, target: chosen };
 }
 
 /** The default port of a driver's servers. */

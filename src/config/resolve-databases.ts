@@ -8,7 +8,7 @@ import { entitiesOfOption, replicaOptions } from './database-extras.js';
 import { assertDatabasesApart } from './shared-databases.js';
 import { assertKnownOptions, type OptionsScope } from './known-options.js';
 import { isSecretName } from './mask.js';
-import { type HostList, hostsOption, targetOption } from './host-list.js';
+import { type HostList, hostListOf } from './host-list.js';
 import { assertCoordinator, assertKeysDistinctIgnoringCase, assertOptionsShape, KEY_PATTERN } from './options-shape.js';
 import { takeConnectionPolicy } from './connection-policy.js';
 import { takePool, withDriverOptions, withPoolAliasResolved } from './pool-options.js';
@@ -206,27 +206,6 @@ function resolveOne(
     shutdownTimeout,
     options: merged,
   };
-}
-
-/** The primary's host list: the URL's, or the `hosts` option's; `targetSessionAttrs` from either (the option wins). */
-function hostListOf(
-  key: string,
-  parsed: ReturnType<typeof parseDatabaseUrl>,
-  hosts: unknown,
-  target: unknown,
-): HostList | undefined {
-  const fromOption = hosts === undefined ? undefined : hostsOption(key, parsed.driver, hosts);
-  if (fromOption && parsed.hostList && parsed.hostList.hosts.length > 1) {
-    throw new InvalidOptionsError(messages.hostsTwice(key), { key });
-  }
-  const chosen = targetOption(key, parsed.driver, target) ?? parsed.hostList?.target ?? 'any';
-  const list = fromOption ?? parsed.hostList?.hosts;
-  if (list === undefined) {
-    if (chosen === 'any') return undefined;
-    const { host, port } = parsed.options as { host: string; port?: number };
-    return { hosts: [{ host, port: port ?? (parsed.driver === 'postgresql' ? 5432 : 3306) }], target: chosen };
-  }
-  return { hosts: list, target: chosen };
 }
 
 function toDatabaseOptions(key: string, value: unknown): DatabaseOptions {
