@@ -97,6 +97,10 @@ describe('host lists in database URLs (issue #19)', () => {
     expect(() =>
       resolveDatabases({ databases: { default: { url: 'postgresql://app:pw@a,b/app', hosts: ['c'] } } }),
     ).toThrow(/its URL lists several hosts and its 'hosts' option gives them again/);
+    // a host list belongs to one database
+    expect(() =>
+      resolveDatabases({ databases: { default: 'postgresql://a:pw@x/app' }, common: { hosts: ['db1'] } } as never),
+    ).toThrow(InvalidOptionsError);
     for (const hosts of [[], 'db1', [42], ['db1', 'db1:5432'], [{ host: 'db1', port: 0 }]]) {
       expect(() =>
         resolveDatabases({ databases: { default: { url: 'postgresql://a:pw@x/app', hosts } } } as never),
