@@ -94,3 +94,5 @@ export {
   type DbServiceGetter,
   type RequestContextDecorator,
 } from './compat/request-context.decorators.js';
+export { NoUsableHostError } from './errors/multi-db.error.js';
+export type { HostAddress, HostList, TargetSessionAttrs } from './config/host-list.js';

@@ -200,6 +200,23 @@ export const messages = {
     `Tenant template '${key}' cannot take part in a two-phase transaction: its databases come and go with their tenants, and recovery could not find a prepared transaction again. Use db.transaction([...]) without twoPhase for tenant databases.`,
   schemaModeOnly: (key: string, what: string): string =>
     `Tenant template '${key}': ${what} works on schema-mode templates only (tenants: { mode: 'schema' }); a database-mode tenant's database is created and dropped by its server's tools.`,
+  // --- host lists and failover (issue #19) ---
+  hostsOptionInvalid: (key: string, reason: string): string =>
+    `Database '${key}': its 'hosts' option is invalid: ${reason}. Give the servers in order, e.g. hosts: ['db1:5432', 'db2:5432'] (or list them in the URL: postgresql://user:pw@db1:5432,db2:5432/app).`,
+  hostsTwice: (key: string): string =>
+    `Database '${key}': its URL lists several hosts and its 'hosts' option gives them again. Give the host list once, in the URL or in 'hosts'.`,
+  targetSessionAttrsInvalid: (key: string, value: string, allowed: readonly string[]): string =>
+    `Database '${key}': targetSessionAttrs '${value}' is not supported here; use one of ${allowed.map((a) => `'${a}'`).join(', ')}. (MySQL and MariaDB host lists are sequential: the first server that answers, and is synced in a Galera cluster.)`,
+  connectionLost: (key: string, url: string, reason: string): string =>
+    `Database '${key}' (${url}): the connection to its server was lost (${reason}); the statement or transaction in progress did not complete and was not retried. Retry the request once the database answers: the next connection tries its host list again.`,
+  noHostAnswered: (
+    key: string,
+    url: string,
+    target: string,
+    hosts: readonly string[],
+    reasons: readonly string[],
+  ): string =>
+    `Database '${key}' (${url}): no server of its host list is usable as '${target}': ${hosts.map((h, i) => `${h} (${reasons[i] ?? 'not tried'})`).join('; ')}. Start or promote a server of the list, or fix the list; the next connection tries every host again.`,
 } as const;
 
 /** The parts of an over-long name that messages show. */
