@@ -77,3 +77,6 @@ export { UnknownOptionError } from './errors/config-errors.js';
 export { DatabaseClosedError } from './errors/multi-db.error.js';
 export { CliUsageError, ConfigFileError } from './errors/config-errors.js';
 export { DatabaseMissingError } from './errors/multi-db.error.js';
+export type { DatabaseStats, TenantTemplateStats } from './orm/database-stats.js';
+export type { PoolStats } from './orm/pool-stats.js';
+export { MetricsSetupError } from './errors/multi-db.error.js';

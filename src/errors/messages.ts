@@ -200,6 +200,10 @@ export const messages = {
     `Tenant template '${key}' cannot take part in a two-phase transaction: its databases come and go with their tenants, and recovery could not find a prepared transaction again. Use db.transaction([...]) without twoPhase for tenant databases.`,
   schemaModeOnly: (key: string, what: string): string =>
     `Tenant template '${key}': ${what} works on schema-mode templates only (tenants: { mode: 'schema' }); a database-mode tenant's database is created and dropped by its server's tools.`,
+  metricsNotInstalled: (reason: string): string =>
+    `nestjs-multidb/metrics needs the package 'prom-client', which could not be loaded (${reason}). Install it with: npm install prom-client`,
+  metricsAlreadyRegistered: (name: string): string =>
+    `The metric '${name}' is already registered in this prom-client registry (a second MultiDbMetricsModule or registerMultiDbMetrics on it?). Give each a registry of its own or a different 'prefix', or unregister the first.`,
 } as const;
 
 /** The parts of an over-long name that messages show. */

@@ -235,3 +235,6 @@ export class DatabaseMissingError extends DatabaseConnectionError {
     super(messages.databaseMissing(key, url, database, file), { key, cause });
   }
 }
+
+/** `nestjs-multidb/metrics` was used without the optional peer `prom-client` installed, or its metrics clash in a registry. */
+export class MetricsSetupError extends MultiDbError {}

@@ -1,0 +1,4 @@
+export { MultiDbMetrics, MultiDbMetricsModule, MULTIDB_METRICS_OPTIONS } from './metrics.module.js';
+export type { MultiDbMetricsModuleOptions, MultiDbMetricsOptions } from './metrics.options.js';
+export { type MultiDbMetricsHandle, registerMultiDbMetrics } from './register-metrics.js';
+export { MetricsSetupError } from '../errors/multi-db.error.js';
