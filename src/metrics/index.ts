@@ -1,4 +1,10 @@
-export { MultiDbMetrics, MultiDbMetricsModule, MULTIDB_METRICS_OPTIONS } from './metrics.module.js';
-export type { MultiDbMetricsModuleOptions, MultiDbMetricsOptions } from './metrics.options.js';
+export {
+  MultiDbMetrics,
+  type MultiDbMetricsAsyncOptions,
+  MultiDbMetricsModule,
+  type MultiDbMetricsRootOptions,
+  MULTIDB_METRICS_OPTIONS,
+} from './metrics.module.js';
+export type { MultiDbMetricsExtras, MultiDbMetricsModuleOptions, MultiDbMetricsOptions } from './metrics.options.js';
 export { type MultiDbMetricsHandle, registerMultiDbMetrics } from './register-metrics.js';
 export { MetricsSetupError } from '../errors/multi-db.error.js';

@@ -1,6 +1,6 @@
 import {
+  ConfigurableModuleBuilder,
   Controller,
-  type DynamicModule,
   Get,
   Header,
   Inject,
@@ -12,7 +12,9 @@ import {
 } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import { DbService } from '../db.service.js';
-import type { MultiDbMetricsModuleOptions } from './metrics.options.js';
+import { messages } from '../errors/messages.js';
+import { MetricsSetupError } from '../errors/multi-db.error.js';
+import type { MultiDbMetricsExtras, MultiDbMetricsOptions } from './metrics.options.js';
 import { type MultiDbMetricsHandle, registerMultiDbMetrics } from './register-metrics.js';
 
 /** The options token of MultiDbMetricsModule. */
@@ -21,38 +23,44 @@ export const MULTIDB_METRICS_OPTIONS = 'MULTIDB:METRICS_OPTIONS';
 const TEXT_FORMAT = 'text/plain; version=0.0.4; charset=utf-8';
 
 /**
- * The registered metrics of the application's DbService: registered when the module starts (prom-client
- * is loaded then), taken out of the registry on shutdown, so an application started twice in one
+ * The metrics of the application's DbService: registered when the module starts (prom-client is
+ * loaded then), taken out of the registry on shutdown, so an application started twice in one
  * process (tests) registers them again without a clash.
  */
 @Injectable()
 export class MultiDbMetrics implements OnModuleInit, OnApplicationShutdown {
-  #handle: MultiDbMetricsHandle | undefined;
+  #handle: Promise<MultiDbMetricsHandle> | undefined;
+  #shutDown = false;
 
   constructor(
     private readonly db: DbService,
-    @Inject(MULTIDB_METRICS_OPTIONS) private readonly options: MultiDbMetricsModuleOptions,
+    @Inject(MULTIDB_METRICS_OPTIONS) private readonly options: MultiDbMetricsOptions & MultiDbMetricsExtras,
   ) {}
 
   async onModuleInit(): Promise<void> {
-    const { path: _, ...options } = this.options;
-    this.#handle ??= await registerMultiDbMetrics(this.db, options);
+    await this.#registered();
   }
 
-  /** The registry the metrics are in (available once the module started). */
-  get registry(): Registry | undefined {
-    return this.#handle?.registry;
+  /** The registry the metrics are in. */
+  async registry(): Promise<Registry> {
+    return (await this.#registered()).registry;
   }
 
   /** The registry's metrics in Prometheus text format (every metric of the registry, ours among them). */
   async metrics(): Promise<string> {
-    await this.onModuleInit();
-    return (this.#handle as MultiDbMetricsHandle).registry.metrics();
+    return (await this.registry()).metrics();
   }
 
-  onApplicationShutdown(): void {
-    this.#handle?.unregister();
-    this.#handle = undefined;
+  async onApplicationShutdown(): Promise<void> {
+    this.#shutDown = true;
+    (await this.#handle?.catch(() => undefined))?.unregister();
+  }
+
+  #registered(): Promise<MultiDbMetricsHandle> {
+    if (this.#shutDown) return Promise.reject(new MetricsSetupError(messages.metricsShutDown()));
+    const { path: _, ...options } = this.options;
+    this.#handle ??= registerMultiDbMetrics(this.db, options);
+    return this.#handle;
   }
 }
 
@@ -71,22 +79,28 @@ function metricsController(path: string): Type {
   return MultiDbMetricsController;
 }
 
+const { ConfigurableModuleClass, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =
+  new ConfigurableModuleBuilder<MultiDbMetricsOptions>({ optionsInjectionToken: MULTIDB_METRICS_OPTIONS })
+    .setClassMethodName('forRoot')
+    .setFactoryMethodName('createMultiDbMetricsOptions')
+    .setExtras<MultiDbMetricsExtras>({ path: false }, (definition, extras) => ({
+      ...definition,
+      controllers: extras.path ? [metricsController(extras.path)] : [],
+      providers: [...(definition.providers ?? []), MultiDbMetrics],
+      exports: [...(definition.exports ?? []), MultiDbMetrics],
+    }))
+    .build();
+
+/** What `MultiDbMetricsModule.forRootAsync()` takes: `imports`, `inject`, `useFactory | useClass | useExisting`, `path`. */
+export type MultiDbMetricsAsyncOptions = typeof ASYNC_OPTIONS_TYPE;
+/** What `MultiDbMetricsModule.forRoot()` takes. */
+export type MultiDbMetricsRootOptions = typeof OPTIONS_TYPE;
+
 /**
  * Prometheus metrics of every database's pool, the tenant templates and two-phase transactions in
- * doubt, through prom-client (an optional peer). Needs MultiDbModule (its DbService) in the application.
- *
- * ```ts
- * imports: [MultiDbModule.setup({ … }), MultiDbMetricsModule.forRoot({ path: 'metrics' })]
- * ```
+ * doubt, through prom-client (an optional peer). Needs MultiDbModule (its DbService) in the
+ * application. `forRoot({ path: 'metrics' })` also serves them; `forRootAsync` takes the options
+ * from a factory (`path` stays beside it).
  */
 @Module({})
-export class MultiDbMetricsModule {
-  static forRoot(options: MultiDbMetricsModuleOptions = {}): DynamicModule {
-    return {
-      module: MultiDbMetricsModule,
-      providers: [{ provide: MULTIDB_METRICS_OPTIONS, useValue: options }, MultiDbMetrics],
-      controllers: options.path ? [metricsController(options.path)] : [],
-      exports: [MultiDbMetrics],
-    };
-  }
-}
+export class MultiDbMetricsModule extends ConfigurableModuleClass {}

@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 
-/** Options of `registerMultiDbMetrics` and `MultiDbMetricsModule.forRoot`. */
+/** Options of `registerMultiDbMetrics` and `MultiDbMetricsModule.forRoot` / `forRootAsync`. */
 export interface MultiDbMetricsOptions {
   /**
    * The prom-client registry the metrics go to.
@@ -20,12 +20,15 @@ export interface MultiDbMetricsOptions {
   inDoubt?: boolean;
 }
 
-/** Options of `MultiDbMetricsModule.forRoot`. */
-export interface MultiDbMetricsModuleOptions extends MultiDbMetricsOptions {
+/** What `MultiDbMetricsModule.forRoot` / `forRootAsync` take besides the options (known when the module is defined). */
+export interface MultiDbMetricsExtras {
   /**
-   * Serves the registry's metrics (Prometheus text format) at this path, e.g. `'metrics'`; `false`
-   * serves nothing (inject `MultiDbMetrics` and serve `metrics()` yourself).
+   * Serves the registry's metrics (Prometheus text format) with GET at this path, e.g. `'metrics'`;
+   * `false` serves nothing (inject `MultiDbMetrics` and serve `metrics()` yourself).
    * @default false
    */
   path?: string | false;
 }
+
+/** What `MultiDbMetricsModule.forRoot` takes. */
+export type MultiDbMetricsModuleOptions = MultiDbMetricsOptions & MultiDbMetricsExtras;

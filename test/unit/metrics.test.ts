@@ -6,7 +6,12 @@ import { Registry } from 'prom-client';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MultiDbError, PoolTimeoutError } from 'nestjs-multidb';
-import { MetricsSetupError, MultiDbMetricsModule, registerMultiDbMetrics } from 'nestjs-multidb/metrics';
+import {
+  MetricsSetupError,
+  MultiDbMetrics,
+  MultiDbMetricsModule,
+  registerMultiDbMetrics,
+} from 'nestjs-multidb/metrics';
 import { loadPromClient } from '../../src/metrics/prom-client.js';
 import { type Booted, boot, rejection } from '../fixtures/boot.js';
 import { parsePrometheus, sampleOf } from '../fixtures/prometheus.js';
@@ -166,7 +171,32 @@ describe('nestjs-multidb/metrics: prom-client registry over SQLite', () => {
   });
 });
 
-describe('MultiDbMetricsModule.forRoot({ path }): serves /metrics, and unregisters on shutdown', () => {
+describe('MultiDbMetricsModule.forRoot({ path }) / forRootAsync: serves /metrics, and unregisters on shutdown', () => {
+  it('forRootAsync takes its options from a factory (here: a registry and a prefix); path beside it', async () => {
+    const registry = new Registry();
+    const booted = await boot(
+      { databases: { default: 'sqlite://', meta: 'sqlite://' } },
+      {
+        imports: [
+          MultiDbMetricsModule.forRootAsync({
+            path: 'ops/metrics',
+            useFactory: async () => ({ registry, prefix: 'svc_' }),
+          }),
+        ],
+      },
+    );
+    try {
+      const metrics = booted.app.get(MultiDbMetrics);
+      expect(await metrics.registry()).toBe(registry);
+      const families = parsePrometheus((await request(booted.app.getHttpServer()).get('/ops/metrics')).text);
+      expect(sampleOf(families, 'svc_pool_max', { key: 'meta', pool: 'primary' })).toBe(1);
+      expect(families.has('multidb_pool_max')).toBe(false);
+    } finally {
+      await booted.app.close();
+    }
+    expect(await registry.metrics()).not.toContain('svc_');
+  });
+
   it('serves the metrics, and an application started twice in one process (same registry) does not clash', async () => {
     const registry = new Registry();
     for (let round = 0; round < 2; round++) {
