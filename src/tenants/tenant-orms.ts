@@ -1,9 +1,8 @@
 import { TenantBusyError, TenantClosedError, TenantReleasedError } from '../errors/multi-db.error.js';
-import { connectionsOf } from '../orm/pool-guard.js';
-import { acquireTimeoutsOf } from '../orm/pool-stats.js';
 import type { Database } from '../orm/start-databases.js';
 import { gateTenantOrm, type TenantOrmFactory } from './tenant-orm.js';
 import { type PlaceWait, TenantPlaces } from './tenant-places.js';
+import { TenantPoolLedger } from './tenant-pools.js';
 import type { TenantLease, TenantPools, TenantStats } from './tenant-registry.js';
 import type { TenantTemplate } from './tenant-template.js';
 
@@ -36,8 +35,7 @@ export class TenantOrms {
   readonly #entries = new Map<string, Entry>();
   readonly #places: TenantPlaces;
   readonly #counts = { opened: 0, closed: 0, evicted: 0 };
-  /** Acquire timeouts of tenant databases closed since (their pools are gone, the count stays). */
-  #retiredTimeouts = 0;
+  readonly #pools = new TenantPoolLedger();
   #closed = false;
 
   constructor(
@@ -86,10 +84,9 @@ export class TenantOrms {
     return { open: this.#places.occupied, inUse, peakOpen: this.#places.peak, waiting, ...this.#counts };
   }
 
-  /** The tenant databases holding a place now (their pools open), and the acquire timeouts of those closed. */
+  /** The tenant databases holding a place or closing now (their pools open), and the acquire timeouts of those closed. */
   pools(): TenantPools {
-    const databases = [...this.#entries.values()].filter((e) => e.place).map((e) => e.database);
-    return { databases, retiredTimeouts: this.#retiredTimeouts };
+    return this.#pools.pools([...this.#entries.values()].filter((e) => e.place).map((e) => e.database));
   }
 
   /** Closes every tenant ORM (application shutdown); later uses fail with TenantClosedError. */
@@ -217,13 +214,13 @@ export class TenantOrms {
     entry.waiting?.cancel(ended());
     entry.idle?.(); // a detach waiting for it goes on to wait for this close
     if (!entry.place) return Promise.resolve();
+    this.#pools.closing(entry.database);
     entry.closing = (async () => {
       try {
         await this.closeOne(entry.database);
       } finally {
         this.#counts.closed++;
-        for (const connection of connectionsOf(entry.database.orm))
-          this.#retiredTimeouts += acquireTimeoutsOf(connection);
+        this.#pools.closed(entry.database);
         entry.place = false;
         if (!handOver) this.#places.free();
       }

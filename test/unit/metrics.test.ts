@@ -104,6 +104,57 @@ describe('db.stats(): SQLite pools and a tenant template (maxOpen 1)', () => {
   });
 });
 
+describe('db.stats(): a tenant template keeps its acquire timeouts when the tenant that had them is evicted', () => {
+  let dir: string;
+  let booted: Booted;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'multidb-metrics-evict-'));
+    booted = await boot({
+      databases: {
+        default: 'sqlite://',
+        tenant: {
+          url: 'sqlite:///t_{tenant}.db',
+          acquireTimeout: 200,
+          tenants: { maxOpen: 1, list: () => ['a', 'b'] },
+        },
+      },
+      entities: [Item],
+      rootPath: dir,
+    });
+  });
+  afterAll(async () => {
+    await booted?.app.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a timeout in tenant a is counted under the template, and still after b evicted a', async () => {
+    const error = await booted.db.runForTenant('a', async () => {
+      const em = booted.db.em('tenant') as SqlEntityManager;
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let entered!: () => void;
+      const inside = new Promise<void>((resolve) => (entered = resolve));
+      const held = em.fork().transactional(async (tx) => {
+        await tx.execute('select 1');
+        entered();
+        await gate;
+      });
+      await inside;
+      const failed = await rejection(em.fork().getConnection().execute('select 1'));
+      release();
+      await held;
+      return failed;
+    });
+    expect(error).toBeInstanceOf(PoolTimeoutError);
+    expect(booted.db.stats().tenant?.pool.acquireTimeouts).toBe(1);
+    await booted.db.runForTenant('b', () => booted.db.em('tenant').getConnection().execute('select 1'));
+    const stats = booted.db.stats().tenant;
+    expect(stats?.tenants).toMatchObject({ evicted: 1, open: 1 });
+    expect(stats?.pool.acquireTimeouts).toBe(1);
+  });
+});
+
 describe('nestjs-multidb/metrics: prom-client registry over SQLite', () => {
   let dir: string;
   let booted: Booted;
