@@ -6,8 +6,8 @@ import {
   Inject,
   Injectable,
   Module,
+  type OnApplicationBootstrap,
   type OnApplicationShutdown,
-  type OnModuleInit,
   type Type,
 } from '@nestjs/common';
 import type { Registry } from 'prom-client';
@@ -23,12 +23,13 @@ export const MULTIDB_METRICS_OPTIONS = 'MULTIDB:METRICS_OPTIONS';
 const TEXT_FORMAT = 'text/plain; version=0.0.4; charset=utf-8';
 
 /**
- * The metrics of the application's DbService: registered when the module starts (prom-client is
- * loaded then), taken out of the registry on shutdown, so an application started twice in one
- * process (tests) registers them again without a clash.
+ * The metrics of the application's DbService: registered once every module has started
+ * (onApplicationBootstrap: an application whose start-up failed leaves nothing in the registry;
+ * prom-client is loaded then), taken out of the registry on shutdown, so an application started
+ * twice in one process (tests) registers them again without a clash.
  */
 @Injectable()
-export class MultiDbMetrics implements OnModuleInit, OnApplicationShutdown {
+export class MultiDbMetrics implements OnApplicationBootstrap, OnApplicationShutdown {
   #handle: Promise<MultiDbMetricsHandle> | undefined;
   #shutDown = false;
 
@@ -37,7 +38,7 @@ export class MultiDbMetrics implements OnModuleInit, OnApplicationShutdown {
     @Inject(MULTIDB_METRICS_OPTIONS) private readonly options: MultiDbMetricsOptions & MultiDbMetricsExtras,
   ) {}
 
-  async onModuleInit(): Promise<void> {
+  async onApplicationBootstrap(): Promise<void> {
     await this.#registered();
   }
 

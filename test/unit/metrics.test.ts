@@ -5,7 +5,9 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import { Registry } from 'prom-client';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MultiDbError, PoolTimeoutError } from 'nestjs-multidb';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { DbService, MultiDbError, MultiDbModule, PoolTimeoutError } from 'nestjs-multidb';
 import {
   MetricsSetupError,
   MultiDbMetrics,
@@ -246,6 +248,32 @@ describe('MultiDbMetricsModule.forRoot({ path }) / forRootAsync: serves /metrics
       await booted.app.close();
     }
     expect(await registry.metrics()).not.toContain('svc_');
+  });
+
+  it('a start-up that fails (another onModuleInit throws) leaves nothing in the registry', async () => {
+    const registry = new Registry();
+    @Injectable()
+    class FailsToStart implements OnModuleInit {
+      onModuleInit(): void {
+        throw new Error('start-up failed on purpose');
+      }
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        MultiDbModule.setup({ databases: { default: 'sqlite://' } }),
+        MultiDbMetricsModule.forRoot({ registry }),
+      ],
+      providers: [FailsToStart],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    expect((await rejection(app.init())).message).toBe('start-up failed on purpose');
+    await app.get(DbService).close();
+    expect(await registry.metrics()).not.toContain('multidb_');
+    const booted = await boot(
+      { databases: { default: 'sqlite://' } },
+      { imports: [MultiDbMetricsModule.forRoot({ registry })] },
+    );
+    await booted.app.close();
   });
 
   it('serves the metrics, and an application started twice in one process (same registry) does not clash', async () => {
