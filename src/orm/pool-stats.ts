@@ -14,7 +14,7 @@ export interface PoolStats {
   inUse: number;
   /** Open connections waiting in the pool for a query. */
   idle: number;
-  /** Queries (or transactions) waiting for a connection now: more than 0 when the pool is exhausted. */
+  /** Queries (or transactions) waiting for a connection now, for one to be free or a new one to open: above 0 while the pool is exhausted. */
   waiting: number;
   /** Waits for a connection that gave up after `acquireTimeout` (a PoolTimeoutError) since start-up. */
   acquireTimeouts: number;
