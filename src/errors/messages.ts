@@ -217,6 +217,12 @@ export const messages = {
     reasons: readonly string[],
   ): string =>
     `Database '${key}' (${url}): no server of its host list is usable as '${target}': ${hosts.map((h, i) => `${h} (${reasons[i] ?? 'not tried'})`).join('; ')}. Start or promote a server of the list, or fix the list; the next connection tries every host again.`,
+  metricsNotInstalled: (reason: string): string =>
+    `nestjs-multidb/metrics needs the package 'prom-client', which could not be loaded (${reason}). Install it with: npm install prom-client`,
+  metricsAlreadyRegistered: (name: string): string =>
+    `The metric '${name}' is already registered in this prom-client registry (a second MultiDbMetricsModule or registerMultiDbMetrics on it?). Give each a registry of its own or a different 'prefix', or unregister the first.`,
+  metricsShutDown: (): string =>
+    'The application was shut down and its nestjs-multidb metrics were taken out of their registry: start the application again to collect them.',
 } as const;
 
 /** The parts of an over-long name that messages show. */

@@ -289,3 +289,5 @@ export class NoUsableHostError extends DatabaseConnectionError {
     super(messages.noHostAnswered(key, url, target, hosts, reasons), { key, cause });
   }
 }
+/** `nestjs-multidb/metrics` was used without the optional peer `prom-client` installed, or its metrics clash in a registry. */
+export class MetricsSetupError extends MultiDbError {}
