@@ -9,6 +9,7 @@ if (problem) throw new Error(problem);
 const alias = {
   'nestjs-multidb/testing': fileURLToPath(new URL('./src/testing/index.ts', import.meta.url)),
   'nestjs-multidb/health': fileURLToPath(new URL('./src/health/index.ts', import.meta.url)),
+  'nestjs-multidb/metrics': fileURLToPath(new URL('./src/metrics/index.ts', import.meta.url)),
   'nestjs-multidb': fileURLToPath(new URL('./src/index.ts', import.meta.url)),
 };
 

@@ -50,6 +50,7 @@ const SCENARIOS = [
   { id: '8', file: 's8-transactions.mjs' },
   { id: '9', file: 's9-tenant-open.mjs' },
   { id: '10', file: 's10-schema-tenants.mjs' },
+  { id: '11', file: 's11-host-list.mjs' },
 ];
 
 const { values: args } = parseArgs({
@@ -97,7 +98,7 @@ const profDir = join(resultsDir, 'tmp', 'cpu-prof');
 const scenarios = [];
 let pg;
 try {
-  const needsPg = selected.some((s) => ['1', '3', '4', '7', '9'].includes(s.id)) && !args['no-pg'];
+  const needsPg = selected.some((s) => ['1', '3', '4', '7', '9', '11'].includes(s.id)) && !args['no-pg'];
   let pgUnavailable = args['no-pg'] ? 'run with --no-pg' : undefined;
   if (needsPg) pg = await startPostgresOrSkip((reason) => (pgUnavailable = reason));
   if (pg) machine.postgres = await pg.query('show server_version');
@@ -219,6 +220,7 @@ async function startPostgresOrSkip(skipped) {
       ...Array.from({ length: 10 }, (_, i) => PG_DATABASES.startup(i)),
       PG_DATABASES.transactionsA,
       PG_DATABASES.transactionsB,
+      PG_DATABASES.hostList,
     ];
     for (const db of names) await server.createDatabase(db);
     return server;

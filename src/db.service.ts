@@ -11,6 +11,7 @@ import type { EntityRegistry } from './entities/entity-registry.js';
 import type { StartedDatabases } from './orm/open-databases.js';
 import { closeAll, type Database } from './orm/start-databases.js';
 import { assertOpen } from './orm/seal.js';
+import { allStats, type DatabaseStats } from './orm/database-stats.js';
 import { createSchema, dropSchema } from './orm/schema-tools.js';
 import type {
   RecoveryReport,
@@ -71,6 +72,24 @@ export class DbService extends TenantMembers implements OnModuleInit, OnApplicat
     const { config } = this.#database(key);
     const replicas = config.maskedReplicas.length > 0 ? { replicas: config.maskedReplicas } : {};
     return { key, driver: config.driver, url: config.maskedUrl, ...replicas };
+  }
+
+  /**
+   * Every database's connection pools now, by key (configured keys, then tenant templates): size,
+   * in use, idle, waiting, acquire timeouts so far, replicas; for a tenant template also its tenants
+   * (attached, open, opened, evicted…). Read from the pools when called: nothing is counted per query.
+   */
+  stats(): Record<string, DatabaseStats> {
+    return allStats([...this.#byKey.values()], this.tenantDatabases);
+  }
+
+  /**
+   * Two-phase transactions prepared and not yet committed or rolled back, by PostgreSQL or
+   * MySQL/MariaDB key (asks each server; those that cannot be asked now are left out). Includes
+   * those of transactions committing at this moment; one that stays is in doubt (see recoverTransactions).
+   */
+  inDoubtTransactions(): Promise<Record<string, number>> {
+    return this.#transactions.inDoubt();
   }
 
   /** Scrubs this database's secrets from a text we did not write (a driver's error message). */

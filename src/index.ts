@@ -96,3 +96,8 @@ export {
   type DbServiceGetter,
   type RequestContextDecorator,
 } from './compat/request-context.decorators.js';
+export { NoUsableHostError } from './errors/multi-db.error.js';
+export type { HostAddress, HostList, TargetSessionAttrs } from './config/host-list.js';
+export type { DatabaseStats, TenantTemplateStats } from './orm/database-stats.js';
+export type { PoolStats } from './orm/pool-stats.js';
+export { MetricsSetupError } from './errors/multi-db.error.js';

@@ -12,6 +12,7 @@ import type { ConnectionPolicy, PoolOptions } from './config/connection.options.
 import type { MikroOrmConfigDatabase } from './config/mikro-orm-config.options.js';
 
 export type { MikroOrmConfigDatabase } from './config/mikro-orm-config.options.js';
+import type { TargetSessionAttrs } from './config/host-list.js';
 
 export type { ConnectionPolicy, PoolOptions } from './config/connection.options.js';
 import type { TransactionsOptions } from './transactions/transaction.options.js';
@@ -71,6 +72,30 @@ export interface DatabaseOptions extends Omit<MikroOrmOptions, 'replicas'>, Conn
    * @default undefined (a plain database)
    */
   tenants?: TenantTemplateOptions;
+  /**
+   * The servers of a cluster, in order, replacing the URL's host: `['db1:5432', { host: 'db2', port: 5432 }]`
+   * (the same as `postgresql://app:pw@db1:5432,db2:5432/app`). Every new connection tries them in
+   * order, starting from the last one that served, and keeps the first that answers as
+   * `targetSessionAttrs` asks; see docs/high-availability.md.
+   * @default undefined (the URL's host or hosts)
+   */
+  hosts?: (
+    | string
+    | {
+        /** Host name or address. */
+        host: string;
+        /** Port. @default the engine's (5432, 3306) */
+        port?: number;
+      }
+  )[];
+  /**
+   * Which server of a host list a connection keeps (libpq's `target_session_attrs`): PostgreSQL
+   * `'any'`, `'read-write'`, `'read-only'`, `'primary'`, `'standby'`, `'prefer-standby'`; MySQL and
+   * MariaDB `'any'` only (the first that answers and, in a Galera cluster, is synced). Also
+   * `?targetSessionAttrs=` in the URL; this option wins.
+   * @default 'any'
+   */
+  targetSessionAttrs?: TargetSessionAttrs;
 }
 
 /** How a tenant template opens its tenants' databases. */

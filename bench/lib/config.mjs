@@ -17,6 +17,7 @@ export const PG_DATABASES = {
   startup: (i) => `bench_startup_${i}`,
   transactionsA: 'bench_tx_a',
   transactionsB: 'bench_tx_b',
+  hostList: 'bench_host_list',
 };
 
 /**

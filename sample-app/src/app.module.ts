@@ -4,6 +4,7 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { DatabaseUnavailableFilter, MultiDbModule } from 'nestjs-multidb';
 import { MultiDbHealthIndicator } from 'nestjs-multidb/health';
+import { MultiDbMetricsModule } from 'nestjs-multidb/metrics';
 import { AuditController } from './audit/audit.controller.js';
 import { AuditService } from './audit/audit.service.js';
 import { DashboardController } from './dashboard/dashboard.controller.js';
@@ -37,6 +38,8 @@ const VARIABLES = [
         databaseOptions(Object.fromEntries(VARIABLES.map((name) => [name, config.get<string>(name)]))),
     }),
     MultiDbModule.forFeature(entities),
+    // Prometheus metrics of every pool at GET /metrics (prom-client, read at scrape time)
+    MultiDbMetricsModule.forRoot({ path: 'metrics' }),
     TerminusModule,
   ],
   controllers: [DashboardController, UsersController, PostsController, AuditController, DatabasesController],

@@ -1,6 +1,7 @@
 import { InvalidOptionsError } from '../errors/multi-db.error.js';
 import { messages } from '../errors/messages.js';
 import { type DriverName, parseDatabaseUrl } from './database-url.js';
+import type { HostList } from './host-list.js';
 
 /** MikroORM's options of one read replica (`replicas: [{ name, host, port, … }]`). */
 export type ReplicaOptions = Record<string, unknown> & { name: string };
@@ -10,6 +11,8 @@ export interface ResolvedReplicas {
   options: ReplicaOptions[];
   maskedUrls: string[];
   passwords: string[];
+  /** Each replica's host list (`undefined`: a single host). */
+  hostLists: (HostList | undefined)[];
 }
 
 /**
@@ -17,7 +20,7 @@ export interface ResolvedReplicas {
  * URL of another engine (or SQLite, which has no replicas) is refused at start-up.
  */
 export function replicaOptions(key: string, driver: DriverName, replicas: unknown, rootPath: string): ResolvedReplicas {
-  const out: ResolvedReplicas = { options: [], maskedUrls: [], passwords: [] };
+  const out: ResolvedReplicas = { options: [], maskedUrls: [], passwords: [], hostLists: [] };
   if (replicas === undefined) return out;
   if (!Array.isArray(replicas) || replicas.some((r) => typeof r !== 'string' || r.trim() === '')) {
     throw new InvalidOptionsError(messages.replicasWrongType(key), { key });
@@ -31,6 +34,7 @@ export function replicaOptions(key: string, driver: DriverName, replicas: unknow
     const { schema: _, ...connection } = parsed.options;
     out.options.push({ ...connection, name: `${key}-replica-${index + 1}` });
     out.maskedUrls.push(parsed.maskedUrl);
+    out.hostLists.push(parsed.hostList);
     if (parsed.password) out.passwords.push(parsed.password);
     out.passwords.push(...parsed.secrets);
   });

@@ -1,6 +1,14 @@
 import { isAbsolute, resolve } from 'node:path';
 import { MalformedUrlError, UnsupportedSchemeError } from '../errors/multi-db.error.js';
 import { messages } from '../errors/messages.js';
+import {
+  defaultPort,
+  type HostAddress,
+  type HostList,
+  splitHostList,
+  TARGET_PARAMS,
+  targetOption,
+} from './host-list.js';
 import { isSecretName, maskUrl } from './mask.js';
 
 /** The driver families a URL can select. */
@@ -30,6 +38,8 @@ export interface ParsedDatabaseUrl {
   options: Record<string, unknown>;
   /** For a SQLite file: its absolute path (the folder is created before start-up). */
   sqliteFile: string | undefined;
+  /** Several hosts (`db1:5432,db2:5432`), or a `targetSessionAttrs` other than `any`: the failover list. */
+  hostList?: HostList | undefined;
 }
 
 /**
@@ -65,6 +75,7 @@ function parseSqlite(key: string, rest: string, maskedUrl: string, rootPath: str
   const inMemory = path === '' || path === SQLITE_MEMORY;
   const file = inMemory ? undefined : isAbsolute(path) ? path : resolve(rootPath, path);
   const params = new URLSearchParams(query);
+  for (const name of TARGET_PARAMS) targetOption(key, 'sqlite', params.get(name) ?? undefined);
   return {
     driver: 'sqlite',
     maskedUrl,
@@ -75,7 +86,8 @@ function parseSqlite(key: string, rest: string, maskedUrl: string, rootPath: str
   };
 }
 
-function parseServer(key: string, driver: DriverName, url: string, maskedUrl: string): ParsedDatabaseUrl {
+function parseServer(key: string, driver: DriverName, given: string, maskedUrl: string): ParsedDatabaseUrl {
+  const { url, hosts } = splitHostList(key, driver, given, maskedUrl);
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -106,7 +118,36 @@ function parseServer(key: string, driver: DriverName, url: string, maskedUrl: st
   if (parsed.port) options.port = Number(parsed.port);
   if (parsed.username) options.user = decode(key, maskedUrl, parsed.username, 'the user name');
   if (password !== undefined) options.password = password;
-  return { driver, maskedUrl, password, secrets: secretValues(parsed.searchParams), options, sqliteFile: undefined };
+  const first: HostAddress = { host: options.host as string, port: Number(parsed.port || 0) };
+  const hostList = withTarget(key, driver, hosts, first, parsed.searchParams);
+  if (hostList) {
+    options.host = hostList.hosts[0]?.host;
+    options.port = hostList.hosts[0]?.port;
+  }
+  return {
+    driver,
+    maskedUrl,
+    password,
+    secrets: secretValues(parsed.searchParams),
+    options,
+    sqliteFile: undefined,
+    hostList,
+  };
+}
+
+/** The failover list: several hosts, or one host with a `targetSessionAttrs` that must be checked. */
+function withTarget(
+  key: string,
+  driver: DriverName,
+  hosts: HostAddress[] | undefined,
+  first: HostAddress,
+  params: URLSearchParams,
+): HostList | undefined {
+  const given = TARGET_PARAMS.map((name) => params.get(name)).find((v) => v !== null);
+  const target = targetOption(key, driver, given ?? undefined) ?? 'any';
+  if (hosts === undefined && target === 'any') return undefined;
+  const port = first.port || defaultPort(driver);
+  return { hosts: hosts ?? [{ host: first.host, port }], target };
 }
 
 /** Percent-decodes one part of a URL; a broken escape (`%zz`) is the user's to fix, not a crash. */
@@ -126,6 +167,7 @@ function queryOptions(params: URLSearchParams): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const driverOptions: Record<string, unknown> = {};
   for (const [name, value] of params) {
+    if ((TARGET_PARAMS as readonly string[]).includes(name)) continue; // ours: the host list's target
     if (name === 'schema') out.schema = value;
     else driverOptions[name] = coerce(value);
   }

@@ -53,6 +53,8 @@ export const DATABASE_OPTIONS = [
   'tenants',
   'sharesDatabaseWith',
   'shutdownTimeout',
+  'hosts',
+  'targetSessionAttrs',
 ] as const;
 /** Our options that `common` also takes. */
 const COMMON_OPTIONS = ['lazy', 'acquireTimeout', 'shutdownTimeout'] as const;

@@ -15,7 +15,7 @@ export interface PoolDriverOptions {
 }
 
 /** pg's and mysql2's default `max`. */
-const DRIVER_DEFAULT_MAX = 10;
+export const DRIVER_DEFAULT_MAX = 10;
 
 /**
  * MikroORM calls `pool.idleTimeout` `idleTimeoutMillis`: one spelling per source (common, a

@@ -10,6 +10,7 @@ import { assertDatabasesApart } from './shared-databases.js';
 import { assertKnownOptions, type OptionsScope } from './known-options.js';
 import { isSecretName } from './mask.js';
 import { fromMikroOrmConfig } from './mikro-orm-config-input.js';
+import { type HostList, hostListOf } from './host-list.js';
 import { assertCoordinator, assertKeysDistinctIgnoringCase, assertOptionsShape, KEY_PATTERN } from './options-shape.js';
 import { takeConnectionPolicy } from './connection-policy.js';
 import { takePool, withDriverOptions, withPoolAliasResolved } from './pool-options.js';
@@ -32,6 +33,11 @@ export interface ResolvedDatabase {
   maskedUrl: string;
   /** Its read replicas' URLs, passwords masked. */
   maskedReplicas: string[];
+  /**
+   * The failover host list of each of its connections, the primary first and then its replicas in
+   * order (`undefined`: a single host, used as is). See orm/host-failover.ts.
+   */
+  hostLists: (HostList | undefined)[];
   /** Secrets to scrub from any driver message about this database. */
   secrets: string[];
   sqliteFile: string | undefined;
@@ -155,9 +161,13 @@ function resolveOne(
     entitiesOf: _,
     tenants: __,
     sharesDatabaseWith: ___,
+    hosts,
+    targetSessionAttrs,
     ...explicit
   } = withPoolAliasResolved(`Database '${key}'`, own, key);
   const parsed = parseDatabaseUrl(key, url, rootPath);
+  const hostList = hostListOf(key, parsed, hosts, targetSessionAttrs);
+  if (hostList) Object.assign(parsed.options, { host: hostList.hosts[0]?.host, port: hostList.hosts[0]?.port });
   const readers = replicaOptions(key, parsed.driver, replicas, rootPath);
   const merged = mergeOptions(
     mergeOptions(common as Record<string, unknown>, parsed.options),
@@ -191,6 +201,7 @@ function resolveOne(
     driver: parsed.driver,
     maskedUrl: parsed.maskedUrl,
     maskedReplicas: readers.maskedUrls,
+    hostLists: [hostList, ...readers.hostLists],
     secrets: [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length > 0))],
     sqliteFile: parsed.sqliteFile,
     lazy,

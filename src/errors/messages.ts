@@ -219,6 +219,29 @@ export const messages = {
     `Database '${key}': its MikroORM 'clientUrl' must be a non-empty URL string such as 'postgresql://user:password@host:5432/name'.`,
   configEntityElsewhere: (key: string, entity: string, declared: string, entityKey: string): string =>
     `Database '${key}': its 'entities' list entity '${entity}', which routing gives '${declared}' (its static __database__), not '${entityKey}'. A key's own entity list may only name entities that go there: set static __database__ = '${entityKey}' on '${entity}', or remove it from this list and list it in MultiDbModule.setup({ entities }) or MultiDbModule.forFeature([...]) instead.`,
+  // --- host lists and failover (issue #19) ---
+  hostsOptionInvalid: (key: string, reason: string): string =>
+    `Database '${key}': its 'hosts' option is invalid: ${reason}. Give the servers in order, e.g. hosts: ['db1:5432', 'db2:5432'] (or list them in the URL: postgresql://user:pw@db1:5432,db2:5432/app).`,
+  hostsTwice: (key: string): string =>
+    `Database '${key}': its URL lists several hosts and its 'hosts' option gives them again. Give the host list once, in the URL or in 'hosts'.`,
+  targetSessionAttrsInvalid: (key: string, value: string, allowed: readonly string[]): string =>
+    `Database '${key}': targetSessionAttrs '${value}' is not supported here; use one of ${allowed.map((a) => `'${a}'`).join(', ')}. (MySQL and MariaDB host lists are sequential: the first server that answers, and is synced in a Galera cluster.)`,
+  connectionLost: (key: string, url: string, reason: string): string =>
+    `Database '${key}' (${url}): the connection to its server was lost (${reason}); the statement or transaction in progress did not complete and was not retried. Retry the request once the database answers: the next connection tries its host list again.`,
+  noHostAnswered: (
+    key: string,
+    url: string,
+    target: string,
+    hosts: readonly string[],
+    reasons: readonly string[],
+  ): string =>
+    `Database '${key}' (${url}): no server of its host list is usable as '${target}': ${hosts.map((h, i) => `${h} (${reasons[i] ?? 'not tried'})`).join('; ')}. Start or promote a server of the list, or fix the list; the next connection tries every host again.`,
+  metricsNotInstalled: (reason: string): string =>
+    `nestjs-multidb/metrics needs the package 'prom-client', which could not be loaded (${reason}). Install it with: npm install prom-client`,
+  metricsAlreadyRegistered: (name: string): string =>
+    `The metric '${name}' is already registered in this prom-client registry (a second MultiDbMetricsModule or registerMultiDbMetrics on it?). Give each a registry of its own or a different 'prefix', or unregister the first.`,
+  metricsShutDown: (): string =>
+    'The application was shut down and its nestjs-multidb metrics were taken out of their registry: start the application again to collect them.',
 } as const;
 
 /** The parts of an over-long name that messages show. */

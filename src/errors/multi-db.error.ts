@@ -263,3 +263,31 @@ export class DatabaseMissingError extends DatabaseConnectionError {
     super(messages.databaseMissing(key, url, database, file), { key, cause });
   }
 }
+
+/**
+ * No server of a database's host list could be used: each one refused, timed out, or answered in
+ * the wrong role for its `targetSessionAttrs` (a standby when `read-write` is asked). The message
+ * names the key, the masked URL and every host with its reason. A database being unavailable
+ * right now (HTTP 503 through DatabaseUnavailableFilter); the next connection tries the list again.
+ */
+export class NoUsableHostError extends DatabaseConnectionError {
+  /** Marks it as a database being unavailable (HTTP 503 through DatabaseUnavailableFilter). */
+  readonly code = 'MULTIDB_NO_HOST';
+
+  constructor(
+    key: string,
+    /** The URL, password masked. */
+    readonly url: string,
+    /** The `targetSessionAttrs` asked for. */
+    readonly target: string,
+    /** Every host of the list, `host:port`. */
+    readonly hosts: readonly string[],
+    /** Why each host was passed over, in the order of `hosts`. */
+    readonly reasons: readonly string[],
+    cause?: unknown,
+  ) {
+    super(messages.noHostAnswered(key, url, target, hosts, reasons), { key, cause });
+  }
+}
+/** `nestjs-multidb/metrics` was used without the optional peer `prom-client` installed, or its metrics clash in a registry. */
+export class MetricsSetupError extends MultiDbError {}

@@ -14,6 +14,7 @@ const UNAVAILABLE_CODES = new Set([
   'MULTIDB_POOL_TIMEOUT', // PoolTimeoutError: every pooled connection stayed busy
   'MULTIDB_DATABASE_CLOSED', // DatabaseClosedError, TenantClosedError: used after close
   'MULTIDB_DATABASE_MISSING', // DatabaseMissingError: a database opened on demand is not there
+  'MULTIDB_NO_HOST', // NoUsableHostError: no server of a host list answered as asked
   '57P01', // PostgreSQL: admin shutdown
   '57P02',
   '57P03', // cannot connect now (starting up)
@@ -24,7 +25,7 @@ const UNAVAILABLE_CODES = new Set([
   '08006',
 ]);
 const UNAVAILABLE_MESSAGES =
-  /Connection terminated|terminating connection|timeout exceeded when trying to connect|Pool is closed|connect ECONNREFUSED|is not queryable|connection is in closed state/i;
+  /Connection terminated|terminating connection|timeout exceeded when trying to connect|Pool is closed|connect ECONNREFUSED|is not queryable|connection is in closed state|Not connected to Primary Component|WSREP has not yet prepared node/i;
 
 /**
  * Refusals a server gives while a connection is being opened: the login (user, password, role,
@@ -64,6 +65,11 @@ const raisedWhileConnecting = new WeakSet<object>();
 export function markConnectError<T>(error: T): T {
   if (typeof error === 'object' && error !== null) raisedWhileConnecting.add(error);
   return error;
+}
+
+/** Whether an error was raised while a connection was being opened (see markConnectError). */
+export function raisedOpeningConnection(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && raisedWhileConnecting.has(error);
 }
 
 /** Carries the mark over to the error MikroORM converted `raw` into. */

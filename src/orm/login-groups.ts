@@ -14,7 +14,7 @@ import type { ResolvedDatabase } from '../config/resolve-databases.js';
  * own connection, so its error, or its `ensureDatabase`, is exactly what it was.
  *
  * Not grouped: SQLite, MySQL/MariaDB (a database's access rights cannot be read without
- * connecting to it), `lazy` keys, and keys whose login or driver options are not plain data
+ * connecting to it), `lazy` keys, keys with a host list (each connection picks its server), and keys whose login or driver options are not plain data
  * (functions, class instances): those are checked on their own.
  */
 export class LoginGroups {
@@ -81,6 +81,7 @@ async function connectableDatabases(orm: MikroORM, names: readonly string[]): Pr
 function loginOf(config: ResolvedDatabase): string | undefined {
   const { options } = config;
   if (config.driver !== 'postgresql' || config.lazy || options.driver !== undefined) return undefined;
+  if (config.hostLists.some((list) => list !== undefined)) return undefined; // failover picks the server per connection
   const clientUrl = options.clientUrl === undefined ? null : withoutDatabase(String(options.clientUrl));
   if (clientUrl === undefined) return undefined;
   const login = {

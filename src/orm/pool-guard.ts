@@ -3,6 +3,7 @@ import { DatabaseClosedError, PoolTimeoutError } from '../errors/multi-db.error.
 import { isUnavailable } from '../errors/unavailable.js';
 import { onKyselyDialect } from './kysely-dialect.js';
 import { retireAgedConnections } from './pool-recycle.js';
+import { countAcquireTimeout, watchPool } from './pool-stats.js';
 import { trackUsage } from './pool-usage.js';
 
 /** The parts of a Kysely dialect and driver we wrap (Kysely is MikroORM's, not our dependency). */
@@ -66,7 +67,8 @@ function guardDialect(
     const driver = createDriver();
     const usage = trackUsage(owner, driver, closedError(key));
     giveBackFailedTransactions(driver);
-    const watchdog = new Watchdog(timeoutMs, timeoutError(key, timeoutMs, single ? 1 : poolMax));
+    const watchdog = new Watchdog(timeoutMs, timeoutError(key, timeoutMs, single ? 1 : poolMax, owner));
+    watchPool(owner, () => watchdog.pending); // once per pool, for db.stats()
     // a closed pool leaves no timer behind (it would keep the driver and its sockets alive)
     usage.onStop((error) => watchdog.stop(error));
     const acquire = driver.acquireConnection.bind(driver);
@@ -102,8 +104,11 @@ function guardDialect(
 }
 
 /** Built outside the driver's scope: a closure made there would keep the whole driver alive with it. */
-function timeoutError(key: string, timeoutMs: number, poolMax: number | undefined): () => Error {
-  return () => new PoolTimeoutError(key, timeoutMs, poolMax);
+function timeoutError(key: string, timeoutMs: number, poolMax: number | undefined, owner: object): () => Error {
+  return () => {
+    countAcquireTimeout(owner); // on the timeout path only
+    return new PoolTimeoutError(key, timeoutMs, poolMax);
+  };
 }
 
 function closedError(key: string): () => Error {
@@ -183,6 +188,11 @@ class Watchdog {
         (error: unknown) => this.#waiting.delete(waiter) && reject(error),
       );
     });
+  }
+
+  /** Waits for a connection not settled yet. */
+  get pending(): number {
+    return this.#waiting.size;
   }
 
   /** The pool is closing: pending waits fail with `error`, and no timer is left behind. */

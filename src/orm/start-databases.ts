@@ -10,6 +10,8 @@ import { tagErrorsWithKey } from '../errors/database-unavailable.filter.js';
 import { assertSqliteFileExists, missingDatabase, withoutEnsureDatabase } from './missing-database.js';
 import { connectionsOf, limitAcquireWait } from './pool-guard.js';
 import { DatabaseClosedError, DatabaseConnectionError, MultiDbError } from '../errors/multi-db.error.js';
+import { nameKeyOnConnectionLoss } from './connection-lost.js';
+import { installFailover } from './host-failover.js';
 import { messages } from '../errors/messages.js';
 import { closeWithin } from './close-database.js';
 import { fallBackFromDeadReplicas, REPLICA_RETRY_MS } from './replica-fallback.js';
@@ -145,6 +147,10 @@ export function equipOrm(
   logger: Pick<Logger, 'warn'>,
 ): void {
   tagErrorsWithKey(orm, config.key);
+  nameKeyOnConnectionLoss(orm, config);
+  for (const [i, connection] of connectionsOf(orm).entries()) {
+    installFailover(connection, config.driver, config.hostLists[i], config);
+  }
   limitAcquireWait(orm, config.key, config.acquireTimeout);
   fallBackFromDeadReplicas(orm, (index, error) =>
     logger.warn(

@@ -8,7 +8,7 @@ import type { TenantDatabase } from '../multi-db.options.js';
 import { closeAll, type Database } from '../orm/start-databases.js';
 import { followTenantSchema, sessionSql } from './schema-session.js';
 import type { TenantOrmFactory } from './tenant-orm.js';
-import type { TenantLease, TenantPreparer, TenantStats } from './tenant-registry.js';
+import type { TenantLease, TenantPools, TenantPreparer, TenantStats } from './tenant-registry.js';
 import type { TenantTemplate } from './tenant-template.js';
 
 /** What a schema-mode template needs to know of the tenant selected for the code running now. */
@@ -101,7 +101,13 @@ export class SchemaTenants {
 
   stats(): TenantStats {
     const open = this.#database && !this.#closed ? 1 : 0;
-    return { attached: this.#attached.size, open, inUse: 0, peakOpen: this.#database ? 1 : 0, opened: open, closed: 0 };
+    const peakOpen = this.#database ? 1 : 0;
+    return { attached: this.#attached.size, open, inUse: 0, peakOpen, opened: open, closed: 0, evicted: 0, waiting: 0 };
+  }
+
+  /** The one database of every tenant (its pool is shared), once created. */
+  pools(): TenantPools {
+    return { databases: this.#database ? [this.#database] : [], retiredTimeouts: 0 };
   }
 
   /** The template's one database, for a known tenant; nothing to release. */

@@ -2,7 +2,8 @@ import { TenantBusyError, TenantClosedError, TenantReleasedError } from '../erro
 import type { Database } from '../orm/start-databases.js';
 import { gateTenantOrm, type TenantOrmFactory } from './tenant-orm.js';
 import { type PlaceWait, TenantPlaces } from './tenant-places.js';
-import type { TenantLease, TenantStats } from './tenant-registry.js';
+import { TenantPoolLedger } from './tenant-pools.js';
+import type { TenantLease, TenantPools, TenantStats } from './tenant-registry.js';
 import type { TenantTemplate } from './tenant-template.js';
 
 /** One tenant's ORM. It holds a place (of `maxOpen`) from the moment its pool is opened until it is closed. */
@@ -33,7 +34,8 @@ export class TenantOrms {
   /** Tenant ORMs in least-recently-used order (a use moves its tenant to the end). */
   readonly #entries = new Map<string, Entry>();
   readonly #places: TenantPlaces;
-  readonly #counts = { opened: 0, closed: 0 };
+  readonly #counts = { opened: 0, closed: 0, evicted: 0 };
+  readonly #pools = new TenantPoolLedger();
   #closed = false;
 
   constructor(
@@ -78,7 +80,13 @@ export class TenantOrms {
 
   stats(): Omit<TenantStats, 'attached'> {
     const inUse = [...this.#entries.values()].filter((e) => e.refs > 0 && e.place).length;
-    return { open: this.#places.occupied, inUse, peakOpen: this.#places.peak, ...this.#counts };
+    const waiting = this.#places.waiting;
+    return { open: this.#places.occupied, inUse, peakOpen: this.#places.peak, waiting, ...this.#counts };
+  }
+
+  /** The tenant databases holding a place or closing now (their pools open), and the acquire timeouts of those closed. */
+  pools(): TenantPools {
+    return this.#pools.pools([...this.#entries.values()].filter((e) => e.place).map((e) => e.database));
   }
 
   /** Closes every tenant ORM (application shutdown); later uses fail with TenantClosedError. */
@@ -142,6 +150,7 @@ export class TenantOrms {
       const idle = this.#places.waiting === 0 ? this.#idle() : undefined;
       if (idle) {
         const ended = () => new TenantReleasedError(this.template.key, idle.tenant);
+        this.#counts.evicted++;
         await this.#drop(idle, ended, true).catch(() => undefined);
       } else {
         entry.waiting = this.#places.wait(entry.tenant);
@@ -205,11 +214,13 @@ export class TenantOrms {
     entry.waiting?.cancel(ended());
     entry.idle?.(); // a detach waiting for it goes on to wait for this close
     if (!entry.place) return Promise.resolve();
+    this.#pools.closing(entry.database);
     entry.closing = (async () => {
       try {
         await this.closeOne(entry.database);
       } finally {
         this.#counts.closed++;
+        this.#pools.closed(entry.database);
         entry.place = false;
         if (!handOver) this.#places.free();
       }

@@ -34,6 +34,16 @@ export interface TenantStats {
   opened: number;
   /** Tenant databases closed so far (to make room, detached, or at shutdown). */
   closed: number;
+  /** Tenant databases closed to make room for another (the least recently used idle one, `maxOpen` reached). */
+  evicted: number;
+  /** Tenants waiting now for one of the `maxOpen` places (every place held by a database in use). */
+  waiting: number;
+}
+
+/** A template's tenant databases whose pools are open now, and the acquire timeouts of those closed since. */
+export interface TenantPools {
+  databases: Database[];
+  retiredTimeouts: number;
 }
 
 /** What a template needs to make one tenant's ORM (see prepareTenantOrm). */
@@ -95,6 +105,10 @@ export class TenantRegistry {
 
   stats(): TenantStats {
     return { attached: this.#attached.size, ...this.#orms.stats() };
+  }
+
+  pools(): TenantPools {
+    return this.#orms.pools();
   }
 
   /** A tenant's ORM, held until the lease is released; its pool opens on its first query. */

@@ -5,6 +5,7 @@ import type { ResolvedDatabase } from '../config/resolve-databases.js';
 import { InvalidOptionsError, InvalidTenantKeyError } from '../errors/multi-db.error.js';
 import { messages } from '../errors/messages.js';
 import type { DatabaseOptions, TenantDatabase, TenantTemplateOptions } from '../multi-db.options.js';
+import { type PoolShape, poolShapeOf } from '../orm/pool-stats.js';
 
 /** Letters, digits, `_` and `-`: a tenant key ends up in file paths and database names. */
 export const TENANT_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
@@ -33,6 +34,8 @@ export class TenantTemplate {
   readonly maxKeyLength: number;
   /** `schema`: one schema per tenant on the template's one ORM and pool (see SchemaTenants). */
   readonly mode: 'database' | 'schema';
+  /** What each tenant's database is made of by default: driver, pool bounds, replicas (db.stats()). */
+  readonly shape: PoolShape;
   readonly #schema: string;
   readonly #database: TenantTemplateOptions['database'];
   readonly #base: DatabaseOptions;
@@ -87,7 +90,9 @@ export class TenantTemplate {
     const { max, limiting } = maxKeyLength(sample, MAX_TENANT_KEY_LENGTH);
     if (max < 1 && limiting) throw fail(messages.templateNameTooLong(limiting));
     this.maxKeyLength = max;
-    this.slotTimeout = slotTimeout ?? sample('tenant').acquireTimeout;
+    const typical = sample('tenant');
+    this.slotTimeout = slotTimeout ?? typical.acquireTimeout;
+    this.shape = poolShapeOf(typical);
   }
 
   /** Schema mode: the tenant's schema name (`tenants.schema` filled in); the key is checked first. */

@@ -11,3 +11,4 @@ export type { ThrowawayServer } from './server-process.js';
 export { type PostgresOptions, startPostgres } from './postgres-server.js';
 export { startMariaDb } from './mariadb-server.js';
 export { startPostgresReplica } from './replica.js';
+export { type GaleraCluster, type GaleraOptions, startGaleraCluster } from './galera-cluster.js';

@@ -3,6 +3,7 @@ import type { Connection, MikroORM } from '@mikro-orm/core';
 import type { ResolvedDatabase } from '../config/resolve-databases.js';
 import { DatabaseClosedError } from '../errors/multi-db.error.js';
 import { closeWithin } from '../orm/close-database.js';
+import { installFailover } from '../orm/host-failover.js';
 import { guardConnection } from '../orm/pool-guard.js';
 import { logTag } from './global-id.js';
 import { HeldConnection } from './held-connection.js';
@@ -49,6 +50,8 @@ export class CoordinatorLog {
     const ConnectionClass = orm.em.getConnection('write').constructor as new (config: MikroORM['config']) => Connection;
     this.#connection = new ConnectionClass(orm.config);
     this.#shutdownTimeout = config.shutdownTimeout;
+    // the log follows its database's failover like the database's own pool
+    installFailover(this.#connection, config.driver, config.hostLists[0], config);
     guardConnection(this.#connection, config.key, config.acquireTimeout, orm.config.get('pool')?.max);
   }
 

@@ -108,6 +108,27 @@ export class CrossDatabaseTransactions {
     return recover(this.#coordinator(), this.#prepared, this.#secrets());
   }
 
+  /** Prepared, unresolved two-phase transactions per key that can take part; keys that fail to answer are left out. */
+  async inDoubt(): Promise<Record<string, number>> {
+    let tag: string;
+    try {
+      tag = this.#coordinator().tag;
+    } catch {
+      return {}; // no coordinator possible (SQLite only) or closed: nothing can be in doubt, or nothing to ask
+    }
+    const counts: Record<string, number> = {};
+    await Promise.all(
+      [...this.#prepared].map(async ([key, prepared]) => {
+        const found = await prepared.list(tag).then(
+          (gids) => gids.length,
+          () => undefined,
+        );
+        if (found !== undefined) counts[key] = found;
+      }),
+    );
+    return counts;
+  }
+
   #secrets(): string[] {
     return [...this.#byKey.values()].flatMap((db) => db.config.secrets);
   }

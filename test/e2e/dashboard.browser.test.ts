@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../sample-app/src/app.js';
+import { parsePrometheus, sampleOf } from '../fixtures/prometheus.js';
 
 /** The sample app's dashboard, driven in Debian's Chromium: its three databases on fresh SQLite files. */
 
@@ -88,6 +89,11 @@ describe('sample app dashboard in a real browser', () => {
       expect((await badge.textContent())?.trim()).toBe('up');
       expect(await badge.getAttribute('class')).toContain('up');
       expect(await card.locator('.driver').first().textContent()).toContain('sqlite');
+      // its pool gauge (db.stats()): SQLite's one connection, given back once the page's queries ended
+      const gauge = card.locator(`.pool[data-pool="${key}"]`);
+      expect(await gauge.locator('meter').getAttribute('max')).toBe('1');
+      expect(await gauge.locator('meter').getAttribute('value')).toBe('0');
+      expect((await gauge.locator('[data-stat="waiting"]').textContent())?.trim()).toBe('0');
     }
     expect(await counts()).toEqual({ users: '0', posts: '0', audit: '0' });
     expect(await notice().count()).toBe(0);
@@ -117,6 +123,17 @@ describe('sample app dashboard in a real browser', () => {
     expect(await latest.count()).toBe(1);
     expect(await latest.first().textContent()).toContain('Hello from Chromium');
     expect(await latest.first().textContent()).toContain('Ada Lovelace');
+
+    // the same pools at /metrics, in Prometheus text format
+    const scraped = await page.request.get(`${baseUrl}/metrics`);
+    expect(scraped.status()).toBe(200);
+    expect(scraped.headers()['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    const families = parsePrometheus(await scraped.text());
+    for (const key of ['default', 'auth', 'meta']) {
+      expect(sampleOf(families, 'multidb_pool_max', { key, pool: 'primary' })).toBe(1);
+      expect(sampleOf(families, 'multidb_pool_in_use', { key, pool: 'primary' })).toBe(0);
+    }
+    await page.goto(`${baseUrl}/`);
 
     // a full-page screenshot for people to look at (test-results/ is not meant for git)
     await mkdir(join(REPO, 'test-results'), { recursive: true });

@@ -8,6 +8,7 @@ import { startMariaDb, startPostgres, type ThrowawayServer } from 'nestjs-multid
 import { accountConnections, expectBalanced } from '../fixtures/accounting.js';
 import { runSqlite } from '../fixtures/databases.js';
 import { runLoad, type Sample, sampleMix, summarize } from '../fixtures/load.js';
+import { parsePrometheus, sampleOf } from '../fixtures/prometheus.js';
 import { startSampleApp } from '../fixtures/sample-app.js';
 
 /** Full size behind `npm run test:load` (LOAD_REQUESTS=20000); smaller in the default run. */
@@ -69,8 +70,22 @@ describe(`sample app under load: PostgreSQL + MariaDB + SQLite, pools of ${POOL_
   it(`serves ${TOTAL} mixed requests with no error, leaks no connection and writes each row exactly once`, async () => {
     await expectNoLeakedConnection('before load');
     const begin = performance.now();
-    const samples = await runLoad({ base: () => base, kinds, concurrency: CONCURRENCY, total: TOTAL, tag });
+    const loading = runLoad({ base: () => base, kinds, concurrency: CONCURRENCY, total: TOTAL, tag });
+    const peaks = await scrapeWhile(loading);
+    const samples = await loading;
     log(summarize('steady load', samples, (performance.now() - begin) / 1000));
+    // the pools as /metrics showed them: full and queueing during the load, idle after
+    log(`/metrics during load (highest seen): ${JSON.stringify(peaks)}`);
+    for (const key of ['default', 'auth']) {
+      expect(peaks[key]?.inUse).toBe(POOL_MAX);
+      expect(peaks[key]?.waiting).toBeGreaterThan(0);
+      expect(peaks[key]?.timeouts).toBe(0);
+    }
+    const rest = parsePrometheus(await (await fetch(`${base}/metrics`)).text());
+    for (const key of ['default', 'auth', 'meta']) {
+      expect(sampleOf(rest, 'multidb_pool_in_use', { key, pool: 'primary' })).toBe(0);
+      expect(sampleOf(rest, 'multidb_pool_waiting', { key, pool: 'primary' })).toBe(0);
+    }
     const failed = samples.filter((s) => !ok(s));
     expect(failed.slice(0, 5), `${failed.length} failed requests`).toEqual([]);
     expect(samples).toHaveLength(TOTAL);
@@ -155,6 +170,27 @@ describe(`sample app under load: PostgreSQL + MariaDB + SQLite, pools of ${POOL_
     }, 120_000);
   }
 });
+
+/** Scrapes the sample app's /metrics until `running` settles: the highest in use, waiting and timeouts seen per key. */
+async function scrapeWhile(running: Promise<unknown>) {
+  let done = false;
+  void running.finally(() => (done = true));
+  const peaks: Record<string, { inUse: number; waiting: number; timeouts: number; scrapes: number }> = {};
+  while (!done) {
+    const families = parsePrometheus(await (await fetch(`${base}/metrics`)).text());
+    for (const key of ['default', 'auth', 'meta']) {
+      const read = (name: string) => sampleOf(families, name, { key, pool: 'primary' }) ?? -1;
+      const peak = peaks[key] ?? { inUse: 0, waiting: 0, timeouts: 0, scrapes: 0 };
+      peak.inUse = Math.max(peak.inUse, read('multidb_pool_in_use'));
+      peak.waiting = Math.max(peak.waiting, read('multidb_pool_waiting'));
+      peak.timeouts = Math.max(peak.timeouts, read('multidb_pool_acquire_timeouts_total'));
+      peak.scrapes++;
+      peaks[key] = peak;
+    }
+    await sleep(50);
+  }
+  return peaks;
+}
 
 /** Every connection is back in its pool, and each server sees exactly its pool's connections, all idle. */
 async function expectNoLeakedConnection(when: string): Promise<void> {

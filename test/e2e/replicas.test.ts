@@ -61,6 +61,13 @@ describe('read replicas: a PostgreSQL primary and a streaming replica (pg_baseba
     const read = await db.runInContext(() => db.em().find(Probe, {}));
     expect(read.map((p) => [p.label, p.onReplica])).toEqual([['written', true]]);
     expect(db.info().replicas).toEqual([replica.url('app').replace(`:${replica.password}@`, ':***@')]);
+    // db.stats(): the primary's pool and the replica's, each with the connection that served it, idle now
+    const { pool, replicas } = db.stats().default ?? {};
+    expect(replicas).toHaveLength(1);
+    for (const stats of [pool, replicas?.[0]]) {
+      expect(stats).toMatchObject({ max: 10, inUse: 0, waiting: 0, acquireTimeouts: 0 });
+      expect(stats?.total).toBeGreaterThan(0);
+    }
   });
 
   it('reads inside a transaction, and reads forced to the primary, are served by the primary', async () => {

@@ -187,6 +187,13 @@ for (const engine of ['postgres', 'mariadb'] as const) {
       const own = engine === 'postgres' ? 0 : 1;
       expect(Number(row?.n) - own).toBeGreaterThan(0);
       expect(Number(row?.n) - own).toBeLessThanOrEqual(POOL_MAX);
+      // db.stats(): the template's one pool, shared by every tenant, idle between requests
+      const stats = db.stats().tenant;
+      expect(stats?.tenants).toMatchObject({ mode: 'schema', attached: TENANTS.length, open: 1 });
+      expect(stats?.pool).toMatchObject({ max: POOL_MAX, inUse: 0, waiting: 0 });
+      expect(stats?.pool.total).toBeGreaterThan(0);
+      expect(stats?.pool.total).toBeLessThanOrEqual(POOL_MAX);
+      expect(stats?.pool.idle).toBe(stats?.pool.total);
     });
 
     it('runs raw SQL inside a tenant context in that tenant schema, whoever used the connection before', async () => {

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpException, Post, Query, Res } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
+import { DbService } from 'nestjs-multidb';
 import { validate } from 'class-validator';
 import { DatabasesService } from '../databases/databases.service.js';
 import { CreatePostDto } from '../posts/posts.dto.js';
@@ -18,6 +19,7 @@ export class DashboardController {
     private readonly databases: DatabasesService,
     private readonly users: UsersService,
     private readonly posts: PostsService,
+    private readonly db: DbService,
   ) {}
 
   @Get()
@@ -27,7 +29,14 @@ export class DashboardController {
       this.users.list(1, 100).catch(() => ({ items: [] })),
       this.posts.list(1, 10).catch(() => ({ items: [] })),
     ]);
-    return renderDashboard({ databases, users: users.items, posts: posts.items, notice, error });
+    return renderDashboard({
+      databases,
+      pools: this.db.stats(),
+      users: users.items,
+      posts: posts.items,
+      notice,
+      error,
+    });
   }
 
   @Post('dashboard/users')

@@ -1,8 +1,11 @@
+import type { DatabaseStats } from 'nestjs-multidb';
 import type { DatabaseReport } from '../databases/databases.service.js';
 import type { Post, User } from '../entities/index.js';
 
 export interface DashboardModel {
   databases: DatabaseReport[];
+  /** db.stats(): each database's pool now. */
+  pools: Record<string, DatabaseStats>;
   users: User[];
   posts: Post[];
   notice?: string;
@@ -43,9 +46,21 @@ const STYLE = `
   .flash { padding:10px 14px; border-radius:8px; margin-bottom:16px; }
   .flash.ok { background:#ecfdf3; color:#05603a; } .flash.err { background:#fef3f2; color:#b42318; }
   .muted { color:var(--muted); font-size:13px; }
+  .pool { margin:8px 0 0; font-size:13px; color:var(--muted); }
+  .pool meter { width:100%; height:10px; display:block; margin-bottom:2px; }
 `;
 
-function databaseCard(db: DatabaseReport): string {
+/** The pool gauge of one database: connections in use out of `pool.max`, and what waits. */
+function poolGauge(key: string, stats: DatabaseStats | undefined): string {
+  if (!stats) return '';
+  const p = stats.pool;
+  return `<div class="pool" data-pool="${html(key)}">
+    <meter min="0" max="${p.max}" value="${p.inUse}" title="connections in use">${p.inUse}/${p.max}</meter>
+    pool: <b data-stat="inUse">${p.inUse}</b> in use of <b data-stat="max">${p.max}</b> · <span data-stat="idle">${p.idle}</span> idle · <span data-stat="waiting">${p.waiting}</span> waiting · <span data-stat="acquireTimeouts">${p.acquireTimeouts}</span> timeouts
+  </div>`;
+}
+
+function databaseCard(db: DatabaseReport, stats: DatabaseStats | undefined): string {
   const rows = db.tables
     .map(
       (t) =>
@@ -56,6 +71,7 @@ function databaseCard(db: DatabaseReport): string {
     <h2>${html(db.key)} <span class="badge ${db.status}">${db.status}</span></h2>
     <div class="driver">${html(db.driver)} · ${db.latencyMs} ms</div>
     <p><code>${html(db.url)}</code></p>
+    ${poolGauge(db.key, stats)}
     ${db.error ? `<p class="flash err">${html(db.error)}</p>` : ''}
     <table><thead><tr><th>Table</th><th>Entity</th><th style="text-align:right">Rows</th></tr></thead><tbody>${rows}</tbody></table>
   </section>`;
@@ -81,7 +97,7 @@ export function renderDashboard(model: DashboardModel): string {
 <main>
   ${model.notice ? `<div class="flash ok" role="status">${html(model.notice)}</div>` : ''}
   ${model.error ? `<div class="flash err" role="alert">${html(model.error)}</div>` : ''}
-  <div class="grid">${model.databases.map(databaseCard).join('')}</div>
+  <div class="grid">${model.databases.map((db) => databaseCard(db, model.pools[db.key])).join('')}</div>
   <h3>Add data</h3>
   <div class="grid">
     <section class="card"><h2>New user <span class="driver">→ auth</span></h2>
@@ -102,7 +118,7 @@ export function renderDashboard(model: DashboardModel): string {
   </div>
   <h3>Latest posts</h3>
   <section class="card">${posts ? `<table><thead><tr><th>Title</th><th>Author</th><th>Created</th></tr></thead><tbody>${posts}</tbody></table>` : '<p class="muted">No posts yet.</p>'}</section>
-  <p class="muted">JSON: <a href="/databases">/databases</a> · <a href="/health">/health</a> · <a href="/users">/users</a> · <a href="/posts">/posts</a> · <a href="/audit">/audit</a></p>
+  <p class="muted">JSON: <a href="/databases">/databases</a> · <a href="/health">/health</a> · <a href="/users">/users</a> · <a href="/posts">/posts</a> · <a href="/audit">/audit</a> · <a href="/metrics">/metrics</a></p>
 </main>
 </body></html>`;
 }
