@@ -68,9 +68,7 @@ export function fromMikroOrmConfig(key: string, value: unknown, rootPath: string
     return withReplicaUrls(key, url.driver, out, value.url as string);
   }
   if (clientUrl === undefined && fromClass === undefined) {
-    const looksLikeConfig = CONNECTION.some((name) => value[name] !== undefined) || driverClass !== undefined;
-    if (looksLikeConfig) throw new InvalidOptionsError(messages.configNoEngine(key), { key });
-    return out; // no url and nothing else: "has no 'url'", as before
+    throw new InvalidOptionsError(messages.configNoEngine(key), { key });
   }
   const base = clientUrl === undefined ? undefined : parseDatabaseUrl(key, clientUrl, rootPath);
   if (base !== undefined && fromClass !== undefined && !sameEngine(fromClass, base.driver)) {

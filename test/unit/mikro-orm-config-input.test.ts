@@ -124,6 +124,7 @@ describe('A database given as a MikroORM config, without url (#17)', () => {
     expect(none).toBeInstanceOf(InvalidOptionsError);
     expect(none.message).toContain("Database 'x': its options give no 'url' and no MikroORM 'driver' or 'clientUrl'");
     expect(none.message).toContain('defineConfig({ driver: PostgreSqlDriver');
+    expect(refusal({ x: { debug: true } }).message).toContain("Database 'x': its options give no 'url'");
     class MongoDriver {}
     expect(refusal({ x: { driver: MongoDriver, dbName: 'app' } }).message).toContain(
       "Database 'x': its MikroORM 'driver' must be PostgreSqlDriver, MySqlDriver, MariaDbDriver or SqliteDriver (or a subclass of one), got class MongoDriver",
