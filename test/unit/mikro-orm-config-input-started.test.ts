@@ -1,6 +1,11 @@
 import { EntitySchema, type EntityRepository } from '@mikro-orm/core';
 import { defineConfig as defineCoreConfig } from '@mikro-orm/core';
-import { SqliteDriver, defineConfig as defineSqliteConfig } from '@mikro-orm/sqlite';
+import {
+  defineConfig as defineSqliteConfig,
+  EntityManager as SqliteEntityManager,
+  MikroORM as SqliteMikroORM,
+  SqliteDriver,
+} from '@mikro-orm/sqlite';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -78,6 +83,18 @@ describe('A MikroORM config per key, started (SQLite)', () => {
       await db.createAll();
       const posts = app.get<EntityRepository<Post>>(getRepositoryToken(Post));
       expect(await db.runInContext(() => posts.count())).toBe(0);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("the driver package's class tokens (EntityManager, MikroORM of @mikro-orm/sqlite) stand for a config-given default", async () => {
+    const { app, db } = await bootWith([
+      MultiDbModule.setup({ databases: { default: defineCoreConfig({ driver: SqliteDriver, dbName: ':memory:' }) } }),
+    ]);
+    try {
+      expect(app.get(SqliteMikroORM)).toBe(db.orm());
+      expect(app.get(SqliteEntityManager)).toBe(db.em());
     } finally {
       await app.close();
     }
