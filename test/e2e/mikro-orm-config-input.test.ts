@@ -2,6 +2,11 @@ import { defineConfig as defineCoreConfig } from '@mikro-orm/core';
 import { defineConfig as defineMariaDbConfig } from '@mikro-orm/mariadb';
 import { MySqlDriver } from '@mikro-orm/mysql';
 import { defineConfig as definePostgreSqlConfig, PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { defineConfig as defineSqliteConfig } from '@mikro-orm/sqlite';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { type MultiDbModuleOptions, MultiDbModule } from 'nestjs-multidb';
 import { type Booted, boot, bootWith, rejection } from '../fixtures/boot.js';
@@ -21,15 +26,18 @@ describe('Databases given as MikroORM configs (defineConfig), on PostgreSQL and 
     booted = undefined;
   });
 
-  it('each driver package’s defineConfig and core defineConfig({ driver }) open their database, with masked URLs', async () => {
+  it('each driver package’s defineConfig and core defineConfig({ driver }) open their database (PostgreSQL, MariaDB, SQLite), with masked URLs', async () => {
     const [pg, maria, meta] = await Promise.all([
       createDatabase('postgres', 'defcfg'),
       createDatabase('mariadb', 'defcfg'),
       createDatabase('mariadb', 'defcfgmeta'),
     ]);
+    const rootPath = await mkdtemp(join(tmpdir(), 'multidb-defcfg-'));
     booted = await boot({
+      rootPath,
       databases: {
         default: definePostgreSqlConfig({ ...connection('postgres', pg), entities: [Post] }),
+        local: defineSqliteConfig({ dbName: 'data/local.db' }),
         auth: defineMariaDbConfig({ ...connection('mariadb', maria), entities: [User] }),
         meta: defineCoreConfig({ driver: MySqlDriver, ...connection('mariadb', meta), entities: [AuditEntry] }),
       },
@@ -56,6 +64,11 @@ describe('Databases given as MikroORM configs (defineConfig), on PostgreSQL and 
     expect(db.info('auth').driver).toBe('mariadb');
     expect(db.info('meta').driver).toBe('mysql');
     for (const key of db.keys) expect(db.info(key).url).not.toContain(inject('mariadb').password);
+    expect(db.info('local')).toEqual({ key: 'local', driver: 'sqlite', url: 'sqlite:///data/local.db' });
+    expect(existsSync(join(rootPath, 'data/local.db'))).toBe(true);
+    await booted.app.close();
+    booted = undefined;
+    await rm(rootPath, { recursive: true, force: true });
   });
 
   it('replicas given as MikroORM objects serve reads; a wrong password is reported masked, naming the key', async () => {
