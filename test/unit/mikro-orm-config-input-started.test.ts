@@ -99,4 +99,25 @@ describe('A MikroORM config per key, started (SQLite)', () => {
       await app.close();
     }
   });
+
+  it('setupAsync: a factory may return MikroORM configs per key; their entities are registered', async () => {
+    const { app, db } = await bootWith([
+      MultiDbModule.setupAsync({
+        databaseKeys: ['auth'],
+        useFactory: async () => ({
+          databases: {
+            default: defineSqliteConfig({ dbName: ':memory:', entities: [Post] }),
+            auth: defineSqliteConfig({ dbName: ':memory:', entities: [User] }),
+          },
+        }),
+      }),
+    ]);
+    try {
+      expect(db.entitiesOf('default')).toEqual([Post]);
+      expect(db.entitiesOf('auth')).toEqual([User]);
+      expect(db.info('auth').url).toBe('sqlite://');
+    } finally {
+      await app.close();
+    }
+  });
 });
