@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getRepositoryToken, MultiDbModule } from 'nestjs-multidb';
+import { getRepositoryToken, MultiDbModule, toMikroOrmConfigs } from 'nestjs-multidb';
 import { bootWith } from '../fixtures/boot.js';
 import { Post, User } from '../fixtures/entities.js';
 import { startupHarness } from '../fixtures/startup.js';
@@ -119,5 +119,15 @@ describe('A MikroORM config per key, started (SQLite)', () => {
     } finally {
       await app.close();
     }
+  });
+
+  it("toMikroOrmConfigs (MikroORM's own CLI) gives a config-given key its URL's connection and its listed entities", async () => {
+    const [config] = await toMikroOrmConfigs({
+      rootPath: dir,
+      databases: { default: defineSqliteConfig({ dbName: 'cli.db', entities: [Post] }) },
+    });
+    expect(config?.dbName).toBe(join(dir, 'cli.db'));
+    expect(config?.contextName).toBe('default');
+    expect(config?.entities).toEqual([Post]);
   });
 });
