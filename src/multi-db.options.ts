@@ -184,7 +184,8 @@ export interface SeederOptions extends Omit<MikroOrmSeederOptions, 'path' | 'pat
 /** Options of `MultiDbModule.setup()` (and what a `setupAsync()` factory returns). */
 export interface MultiDbModuleOptions {
   /**
-   * The databases: one URL (shorthand for `{ default: url }`) or a map of key → URL or options.
+   * The databases: one URL (shorthand for `{ default: url }`) or a map of key → URL, options with a `url`,
+   * or a MikroORM config (`defineConfig({ driver, dbName, host, … })`, see `MikroOrmConfigDatabase`).
    * The key `default` is required.
    */
   databases: string | Record<string, string | DatabaseOptions | MikroOrmConfigDatabase>;
