@@ -6,9 +6,11 @@
  */
 export { MultiDbModule, MultiDbFeatureModule } from './multi-db.module.js';
 export type { MultiDbSetupOptions, MultiDbSetupAsyncOptions } from './multi-db.module-definition.js';
+export type { MultiDbOptionsFactory } from './multi-db.module-definition.js';
 export type {
   ConnectionPolicy,
   DatabaseOptions,
+  MikroOrmConfigDatabase,
   EntityLike,
   MigrationOptions,
   MikroOrmOptions,

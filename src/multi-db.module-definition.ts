@@ -1,4 +1,4 @@
-import { ConfigurableModuleBuilder, Scope } from '@nestjs/common';
+import { ConfigurableModuleBuilder, type ConfigurableModuleOptionsFactory, Scope } from '@nestjs/common';
 import { MULTIDB_MODULE_OPTIONS } from './multi-db.constants.js';
 import type { MultiDbModuleExtras, MultiDbModuleOptions } from './multi-db.options.js';
 
@@ -22,3 +22,9 @@ export const {
 export type MultiDbSetupOptions = typeof OPTIONS_TYPE;
 /** What `MultiDbModule.setupAsync()` takes: `imports`, `inject`, `useFactory | useClass | useExisting`, `databaseKeys`. */
 export type MultiDbSetupAsyncOptions = typeof ASYNC_OPTIONS_TYPE;
+
+/**
+ * A class for `setupAsync({ useClass })` / `useExisting`: its `createMultiDbOptions()` returns the options
+ * (or a promise of them), like @mikro-orm/nestjs's `MikroOrmOptionsFactory.createMikroOrmOptions()`.
+ */
+export type MultiDbOptionsFactory = ConfigurableModuleOptionsFactory<MultiDbModuleOptions, 'createMultiDbOptions'>;

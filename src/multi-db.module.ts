@@ -19,6 +19,7 @@ import type { EntityLike, MultiDbModuleOptions } from './multi-db.options.js';
 import { withRootProviders } from './multi-db.providers.js';
 import { createRepositoryProviders, tokensOf } from './multi-db.repositories.js';
 import { keysSharingEntities } from './compat/shared-entity-keys.js';
+import { entitiesGivenPerKey } from './config/mikro-orm-config-input.js';
 import { enginesOf } from './compat/driver-classes.js';
 
 /** Repositories of a feature module's entities; the entities join their databases before start-up. */
@@ -50,12 +51,17 @@ export class MultiDbModule extends ConfigurableMultiDbModule implements NestModu
     assertOptionsShape(options);
     const databases = options.databases;
     const keys = typeof databases === 'object' && databases !== null ? Object.keys(databases) : [];
-    return withRootProviders(super.setup(options), keys, options.entities ?? [], {
-      alsoIn: keysSharingEntities(databases),
-      engines: enginesOf(databases),
-      scope: options.scope,
-      forkOptions: options.forkOptions,
-    });
+    return withRootProviders(
+      super.setup(options),
+      keys,
+      [...(options.entities ?? []), ...entitiesGivenPerKey(databases)],
+      {
+        alsoIn: keysSharingEntities(databases),
+        engines: enginesOf(databases),
+        scope: options.scope,
+        forkOptions: options.forkOptions,
+      },
+    );
   }
 
   /**

@@ -9,6 +9,9 @@ import type {
   SeederOptions as MikroOrmSeederOptions,
 } from '@mikro-orm/core';
 import type { ConnectionPolicy, PoolOptions } from './config/connection.options.js';
+import type { MikroOrmConfigDatabase } from './config/mikro-orm-config.options.js';
+
+export type { MikroOrmConfigDatabase } from './config/mikro-orm-config.options.js';
 import type { TargetSessionAttrs } from './config/host-list.js';
 
 export type { ConnectionPolicy, PoolOptions } from './config/connection.options.js';
@@ -181,10 +184,11 @@ export interface SeederOptions extends Omit<MikroOrmSeederOptions, 'path' | 'pat
 /** Options of `MultiDbModule.setup()` (and what a `setupAsync()` factory returns). */
 export interface MultiDbModuleOptions {
   /**
-   * The databases: one URL (shorthand for `{ default: url }`) or a map of key → URL or options.
+   * The databases: one URL (shorthand for `{ default: url }`) or a map of key → URL, options with a `url`,
+   * or a MikroORM config (`defineConfig({ driver, dbName, host, … })`, see `MikroOrmConfigDatabase`).
    * The key `default` is required.
    */
-  databases: string | Record<string, string | DatabaseOptions>;
+  databases: string | Record<string, string | DatabaseOptions | MikroOrmConfigDatabase>;
   /**
    * MikroORM options applied to every database; a database's own options win.
    * @default {}

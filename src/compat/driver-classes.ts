@@ -1,3 +1,4 @@
+import { fromMikroOrmConfig } from '../config/mikro-orm-config-input.js';
 import { createRequire } from 'node:module';
 import { EntityManager, MikroORM } from '@mikro-orm/core';
 
@@ -53,11 +54,20 @@ export function enginesOf(databases: unknown): string[] | undefined {
     typeof databases === 'string' ? [databases] : isObject(databases) ? Object.values(databases) : undefined;
   if (!values) return undefined;
   return values.flatMap((value) => {
-    const url = typeof value === 'string' ? value : isObject(value) ? value.url : undefined;
+    const url = typeof value === 'string' ? value : isObject(value) ? urlOf(value) : undefined;
     const scheme = typeof url === 'string' ? /^([a-z][a-z0-9+.-]*):\/\//i.exec(url.trim())?.[1] : undefined;
     const engine = scheme?.toLowerCase().split('+')[0];
     return engine === undefined ? [] : [engine === 'postgres' ? 'postgresql' : engine];
   });
+}
+
+/** A database's URL, also when given as a MikroORM config (its engine from `driver` or `clientUrl`). */
+function urlOf(value: Record<string, unknown>): unknown {
+  try {
+    return (fromMikroOrmConfig('default', value, process.cwd()) as { url?: unknown }).url;
+  } catch {
+    return undefined; // refused, with its key, when the options are resolved
+  }
 }
 
 /** A `mariadb://` key runs on @mikro-orm/mysql when @mikro-orm/mariadb is not installed. */

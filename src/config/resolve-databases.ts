@@ -9,6 +9,7 @@ import { entitiesOfOption, replicaOptions } from './database-extras.js';
 import { assertDatabasesApart } from './shared-databases.js';
 import { assertKnownOptions, type OptionsScope } from './known-options.js';
 import { isSecretName } from './mask.js';
+import { fromMikroOrmConfig } from './mikro-orm-config-input.js';
 import { type HostList, hostListOf } from './host-list.js';
 import { assertCoordinator, assertKeysDistinctIgnoringCase, assertOptionsShape, KEY_PATTERN } from './options-shape.js';
 import { takeConnectionPolicy } from './connection-policy.js';
@@ -66,8 +67,8 @@ export function resolveDatabases(options: MultiDbModuleOptions): ResolvedDatabas
 /** Like `resolveDatabases`, plus the tenant templates (keys with `tenants`), which open no database themselves. */
 export function resolveOptions(options: MultiDbModuleOptions): ResolvedOptions {
   assertOptionsShape(options);
-  const map = normaliseDatabases(options.databases);
   const rootPath = options.rootPath ?? process.cwd();
+  const map = normaliseDatabases(options.databases, rootPath);
   const keys = Object.keys(map);
   const ordered = [DEFAULT_KEY, ...keys.filter((k) => k !== DEFAULT_KEY)];
   const migrations = perKeyFolders(options.rootPath, options.migrationOptions, DEFAULT_MIGRATIONS_DIRECTORY, [
@@ -127,7 +128,7 @@ function perKeyFolders(
   };
 }
 
-function normaliseDatabases(databases: unknown): Record<string, unknown> {
+function normaliseDatabases(databases: unknown, rootPath: string): Record<string, unknown> {
   if (databases === undefined || databases === null) throw new InvalidOptionsError(messages.databasesMissing());
   if (typeof databases === 'string') return { [DEFAULT_KEY]: databases };
   if (typeof databases !== 'object' || Array.isArray(databases)) {
@@ -140,7 +141,8 @@ function normaliseDatabases(databases: unknown): Record<string, unknown> {
     if (!KEY_PATTERN.test(key)) throw new InvalidOptionsError(messages.invalidKey(key), { key });
   }
   assertKeysDistinctIgnoringCase(keys);
-  return databases as Record<string, unknown>;
+  const given = databases as Record<string, unknown>;
+  return Object.fromEntries(keys.map((key) => [key, fromMikroOrmConfig(key, given[key], rootPath)]));
 }
 
 function resolveOne(

@@ -200,6 +200,25 @@ export const messages = {
     `Tenant template '${key}' cannot take part in a two-phase transaction: its databases come and go with their tenants, and recovery could not find a prepared transaction again. Use db.transaction([...]) without twoPhase for tenant databases.`,
   schemaModeOnly: (key: string, what: string): string =>
     `Tenant template '${key}': ${what} works on schema-mode templates only (tenants: { mode: 'schema' }); a database-mode tenant's database is created and dropped by its server's tools.`,
+  // a database given as a MikroORM config (src/config/mikro-orm-config-input.ts)
+  configNoEngine: (key: string): string =>
+    `Database '${key}': its options give no 'url' and no MikroORM 'driver' or 'clientUrl', so the engine is unknown. Add a URL ({ url: 'postgresql://user:password@host:5432/name' }) or the driver your MikroORM config runs: defineConfig({ driver: PostgreSqlDriver, dbName, host, … }) (or the defineConfig of @mikro-orm/postgresql, /mysql, /mariadb, /sqlite, which sets it).`,
+  configDriverUnsupported: (key: string, got: string): string =>
+    `Database '${key}': its MikroORM 'driver' must be PostgreSqlDriver, MySqlDriver, MariaDbDriver or SqliteDriver (or a subclass of one), got ${got}. Use one of them, or give a 'url' (postgresql://, mysql://, mariadb://, sqlite://).`,
+  configDisagrees: (key: string, url: string, option: string, detail: string): string =>
+    `Database '${key}': its 'url' (${url}) and its MikroORM '${option}' disagree (${detail}). Give one of them: remove '${option}', or make it name the same database.`,
+  configNoDbName: (key: string, engine: string): string =>
+    engine === 'sqlite'
+      ? `Database '${key}': its MikroORM config names no SQLite database. Add 'dbName': a file path (relative to rootPath) or ':memory:'.`
+      : `Database '${key}': its MikroORM config (${engine}) names no database. Add 'dbName', or a 'clientUrl' with the database after the host.`,
+  configOptionWrongType: (key: string, option: string, wanted: string): string =>
+    `Database '${key}': its MikroORM '${option}' must be ${wanted}.`,
+  configReplicaOption: (key: string, option: string): string =>
+    `Database '${key}': a replica given as MikroORM options may only set host, port, user, password and dbName (each missing one is the primary's), not '${option}'. Give that replica as a URL instead ('postgresql://reader:password@replica-1:5432/app').`,
+  configClientUrlWrongType: (key: string): string =>
+    `Database '${key}': its MikroORM 'clientUrl' must be a non-empty URL string such as 'postgresql://user:password@host:5432/name'.`,
+  configEntityElsewhere: (key: string, entity: string, declared: string, entityKey: string): string =>
+    `Database '${key}': its 'entities' list entity '${entity}', which routing gives '${declared}' (its static __database__), not '${entityKey}'. A key's own entity list may only name entities that go there: set static __database__ = '${entityKey}' on '${entity}', or remove it from this list and list it in MultiDbModule.setup({ entities }) or MultiDbModule.forFeature([...]) instead.`,
   // --- host lists and failover (issue #19) ---
   hostsOptionInvalid: (key: string, reason: string): string =>
     `Database '${key}': its 'hosts' option is invalid: ${reason}. Give the servers in order, e.g. hosts: ['db1:5432', 'db2:5432'] (or list them in the URL: postgresql://user:pw@db1:5432,db2:5432/app).`,

@@ -2,6 +2,7 @@ import type { Options } from '@mikro-orm/core';
 import { resolveOptions } from '../config/resolve-databases.js';
 import { EntityRegistry } from '../entities/entity-registry.js';
 import type { MultiDbModuleOptions } from '../multi-db.options.js';
+import { entitiesGivenPerKey } from '../config/mikro-orm-config-input.js';
 import { mikroOrmOptionsOf } from '../orm/start-databases.js';
 
 /**
@@ -16,6 +17,6 @@ import { mikroOrmOptionsOf } from '../orm/start-databases.js';
 export async function toMikroOrmConfigs(options: MultiDbModuleOptions): Promise<Options[]> {
   // tenant templates have no database of their own to list; their tenants go through our CLI
   const { keys, databases } = resolveOptions(options);
-  const registry = new EntityRegistry(keys, options.entities ?? []);
+  const registry = new EntityRegistry(keys, [...(options.entities ?? []), ...entitiesGivenPerKey(options.databases)]);
   return Promise.all(databases.map((config) => mikroOrmOptionsOf(config, registry)));
 }

@@ -11,6 +11,7 @@ import { MetadataShare } from './shared-metadata.js';
 import { prepareTenantOrm } from '../tenants/tenant-orm.js';
 import type { TransactionsOptions } from '../transactions/transaction.options.js';
 import { withoutEnsureDatabase } from './missing-database.js';
+import { entitiesGivenPerKey } from '../config/mikro-orm-config-input.js';
 import { closeAll, type Database, type StartOptions, startDatabases } from './start-databases.js';
 
 /** What start-up hands to DbService: the started databases, the entity registry and the tenant templates. */
@@ -37,7 +38,11 @@ export async function openDatabases(options: MultiDbModuleOptions, open: OpenOpt
   for (const key of open.keys ?? []) {
     if (!configuredKeys.includes(key)) throw new UnknownDatabaseError(key, configuredKeys);
   }
-  const registry = new EntityRegistry(configuredKeys, [...(options.entities ?? []), ...(open.extraEntities ?? [])]);
+  const registry = new EntityRegistry(configuredKeys, [
+    ...(options.entities ?? []),
+    ...entitiesGivenPerKey(options.databases),
+    ...(open.extraEntities ?? []),
+  ]);
   const selected = open.keys ? configs.filter((c) => open.keys?.includes(c.key)) : configs;
   const logger = open.logger ?? new Logger('MultiDbModule');
   // one line per tenant ORM opened would drown the log of an app with thousands of tenants

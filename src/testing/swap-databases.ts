@@ -1,9 +1,9 @@
 import type { TestingModuleBuilder } from '@nestjs/testing';
 import { MULTIDB_OPTIONS_TRANSFORM } from '../multi-db.constants.js';
-import type { DatabaseOptions, MultiDbModuleOptions } from '../multi-db.options.js';
+import type { DatabaseOptions, MikroOrmConfigDatabase, MultiDbModuleOptions } from '../multi-db.options.js';
 
 /** `'sqlite'`: every database in memory; or key → the URL (or options) to use instead. */
-export type DatabaseSwaps = 'sqlite' | Record<string, string | DatabaseOptions>;
+export type DatabaseSwaps = 'sqlite' | Record<string, string | DatabaseOptions | MikroOrmConfigDatabase>;
 
 /** Options of {@link swapDatabases}. */
 export interface SwapOptions {
@@ -56,7 +56,7 @@ export function applySwaps(
   options: SwapOptions = {},
 ): MultiDbModuleOptions {
   const current = typeof original.databases === 'string' ? { default: original.databases } : original.databases;
-  const replacements: Record<string, string | DatabaseOptions> =
+  const replacements: Record<string, string | DatabaseOptions | MikroOrmConfigDatabase> =
     swaps === 'sqlite' ? Object.fromEntries(Object.keys(current ?? {}).map((key) => [key, 'sqlite://'])) : swaps;
   const databases = { ...current };
   for (const [key, replacement] of Object.entries(replacements)) {

@@ -108,12 +108,18 @@ describe('options nestjs-multidb would ignore are refused', () => {
     expect(db.orm('auth').config.get('contextName')).toBe('auth');
     const common = await start({ databases: 'sqlite://', common: { entities: [], entitiesTs: [] } as never });
     expect(common.db.keys).toEqual(['default']);
+    // entities routing gives that key: registered like setup({ entities })
+    const routed = await start(withAuth({ url: 'sqlite://', entities: [User] }));
+    expect(routed.db.entitiesOf('auth')).toContain(User);
   });
 
   it('entities and contextName per database are refused saying where they go instead', async () => {
-    const entities = await startupError(withAuth({ url: 'sqlite://', entities: [User] }));
+    // a key's own list may name the entities routing gives it (#17: MikroORM configs carry them); others are refused
+    const entities = await startupError(withAuth({ url: 'sqlite://', entities: [User, Post] }));
     expect(entities).toBeInstanceOf(InvalidOptionsError);
-    expect(entities.message).toContain("Database 'auth': 'entities' cannot be set per database");
+    expect(entities.message).toContain(
+      "Database 'auth': its 'entities' list entity 'Post', which routing gives 'default' (its static __database__), not 'auth'",
+    );
     expect(entities.message).toContain('MultiDbModule.forFeature');
     const globs = await startupError(withAuth({ url: 'sqlite://', entities: ['dist/**/*.entity.js'] }));
     expect(globs.message).toContain('as a class or schema (paths and globs are not loaded)');
