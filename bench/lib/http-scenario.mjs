@@ -3,8 +3,8 @@
  * nestjs-multidb (A) and @mikro-orm/nestjs (B), with 2 (scenario 3) or 10 (3b) databases configured.
  *
  * Each app runs in its own child process (lib/http-servers.mjs). autocannon, in the scenario
- * process, sends a fixed number of requests per round over a fixed number of connections, one app
- * per round, rounds interleaved (A B | B A …). The verdict is the **server's own CPU time per
+ * process, sends a fixed number of requests per turn over a fixed number of connections; in each
+ * round the apps take turns (A B | B A …), and each round gives one sample per app. The verdict is the **server's own CPU time per
  * request** (`process.cpuUsage()` read inside the app process before and after the round's
  * requests): on a small machine requests/s is bound by the load generator, which shares the cores
  * with the server, so it is reported next to it but settles nothing.
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { PG_DATABASES, pgUrl } from './config.mjs';
 import { idAt, itemRows, itemSchema } from './entities.mjs';
-import { atMost, compareRow, interleave, progress, summarize } from './harness.mjs';
+import { atMost, compareRow, gc, progress, summarize } from './harness.mjs';
 import { startServer, serverCpuPerRequest } from './http-servers.mjs';
 import { multiDbContext } from './nest.mjs';
 
@@ -43,8 +43,8 @@ export async function runHttpComparison(config, spec) {
   if (!config.pg)
     return { ...base, skipped: `no PostgreSQL server (${config.pgUnavailable ?? 'not started'})`, rows: [] };
   const sizes = config.smoke
-    ? { rows: 100, connections: 10, requests: 300, rounds: 2, warmupSeconds: 1 }
-    : { rows: 1000, connections: 10, requests: 3000, rounds: 12, warmupSeconds: 3 };
+    ? { rows: 100, connections: 10, turn: 150, turns: 2, rounds: 2, warmupSeconds: 1 }
+    : { rows: 1000, connections: 10, turn: 500, turns: 6, rounds: 12, warmupSeconds: 3 };
   const burstSeconds = config.smoke ? 0.2 : 0.5;
   const extraSqliteFiles = Array.from({ length: extras }, (_, i) => join(config.tmpDir, `http-extra-${i}.db`));
   const env = {
@@ -105,27 +105,43 @@ export async function runHttpComparison(config, spec) {
     progress(`${spec.id} warm-up: ${sizes.warmupSeconds} s per app`);
     await load('A', { seconds: sizes.warmupSeconds });
     await load('B', { seconds: sizes.warmupSeconds });
-    const round = (/** @type {'A' | 'B'} */ side) => async () => {
+    /** @type {Record<'A' | 'B', number[]>} */
+    const samples = { A: [], B: [] };
+    for (let round = 0; round < sizes.rounds; round++) {
       // a short untimed burst first: the app's pools have idled while the other app ran (node-postgres
       // closes clients idle for 10 s), so every measured round starts hot
-      await load(side, { seconds: burstSeconds });
-      await servers[side].gc();
-      const { cpuPerRequest, result } = await serverCpuPerRequest(servers[side], sizes.requests, () =>
-        load(side, { amount: sizes.requests }),
+      gc(); // the load generator's own garbage
+      for (const side of /** @type {const} */ (['A', 'B'])) {
+        await load(side, { seconds: burstSeconds });
+        await servers[side].gc();
+      }
+      // within the round the apps take turns of `turn` requests (A B | B A …): the virtual CPUs of a
+      // shared machine change speed within seconds, and short turns let both apps see the same machine
+      const cpu = { A: 0, B: 0 };
+      const seconds = { A: 0, B: 0 };
+      for (let t = 0; t < sizes.turns; t++) {
+        for (const side of /** @type {const} */ ((t + round) % 2 === 0 ? ['A', 'B'] : ['B', 'A'])) {
+          const { cpuPerRequest, result } = await serverCpuPerRequest(servers[side], sizes.turn, () =>
+            load(side, { amount: sizes.turn }),
+          );
+          cpu[side] += cpuPerRequest / sizes.turns;
+          seconds[side] += result.duration;
+          if (t === 0) p50[side].push(result.latency.p50);
+        }
+      }
+      for (const side of /** @type {const} */ (['A', 'B'])) {
+        samples[side].push(cpu[side]);
+        perSecond[side].push((sizes.turn * sizes.turns) / seconds[side]);
+      }
+      progress(
+        `${spec.id} server CPU µs per request: round ${round + 1}/${sizes.rounds} A=${cpu.A.toFixed(0)} B=${cpu.B.toFixed(0)}`,
       );
-      perSecond[side].push(result['2xx'] / result.duration);
-      p50[side].push(result.latency.p50);
-      return cpuPerRequest;
-    };
-    const samples = await interleave(
-      { A: round('A'), B: round('B') },
-      { rounds: sizes.rounds, warmup: 0, label: `${spec.id} server CPU µs per request` },
-    );
+    }
     const ms = (/** @type {number[]} */ xs) => `${summarize(xs).median.toFixed(1)} ms`;
     const common = {
       scenario: spec.id,
       workload: `GET /items/:id, 2 findOne by primary key (SQLite file + PostgreSQL) per request, JSON response; ${configured}`,
-      sizes: `${sizes.rows} rows per database; ${sizes.connections} connections; ${sizes.rounds} rounds × ${sizes.requests} requests per app (after a ${burstSeconds} s untimed burst)`,
+      sizes: `${sizes.rows} rows per database; ${sizes.connections} connections; ${sizes.rounds} rounds × ${sizes.turns} turns of ${sizes.turn} requests per app, apps alternating turn by turn (after a ${burstSeconds} s untimed burst per round)`,
     };
     result = {
       ...base,
