@@ -21,8 +21,11 @@ const schema = (name: string) =>
   });
 
 /** The async resources (by type) that `count` runs of `op` create, after a warm-up. */
-async function resourcesPerRun(op: (i: number) => Promise<unknown>, count = 200): Promise<Record<string, number>> {
-  for (let i = 0; i < 20; i++) await op(i);
+async function resourcesPerRun(
+  op: (i: number) => Promise<unknown>,
+  { count = 200, warmup = 20 } = {},
+): Promise<Record<string, number>> {
+  for (let i = 0; i < warmup; i++) await op(i);
   const seen: Record<string, number> = {};
   const hook = createHook({
     init(_id, type) {
@@ -74,11 +77,16 @@ describe('request path (issue #16): what a query pays on top of MikroORM’s own
   });
 
   it('a checkout that finds the connection free arms no timer (the acquire watchdog watches waits only)', async () => {
-    // a fresh database: no watchdog timer armed by an earlier query
-    const fresh = await boot({ databases: { default: 'sqlite://' }, entities: [Ours] });
+    const fresh = await boot({ databases: { default: { url: 'sqlite://', acquireTimeout: 100 } }, entities: [Ours] });
     try {
       await fresh.db.createAll();
-      const timers = await resourcesPerRun((i) => fresh.db.runInContext(() => fresh.db.em().findOne(Ours, { id: i })));
+      // a timer an earlier checkout armed has run out by then: the next checkouts would arm a new one
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const timers = await resourcesPerRun((i) => fresh.db.runInContext(() => fresh.db.em().findOne(Ours, { id: i })), {
+        count: 20,
+        warmup: 0,
+      });
+      // before: a watchdog timer per acquireTimeout period of checkouts, busy or not
       expect(timers.Timeout ?? 0).toBe(0);
     } finally {
       await fresh.app.close();
