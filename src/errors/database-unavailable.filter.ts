@@ -28,6 +28,10 @@ const CONNECTION_METHODS = ['connect', 'execute', 'begin', 'commit', 'rollback',
  */
 export function tagErrorsWithKey(orm: MikroORM, key: string): void {
   const tag = (error: unknown): unknown => tagError(error, key);
+  // one rejection handler per key, not a closure per call: a query pays for the one reaction
+  const rethrowTagged = (error: unknown): never => {
+    throw tag(error);
+  };
   for (const target of connectionsOf(orm)) {
     for (const name of CONNECTION_METHODS) {
       const original = target[name];
@@ -35,7 +39,7 @@ export function tagErrorsWithKey(orm: MikroORM, key: string): void {
       target[name] = function (this: unknown, ...args: unknown[]) {
         try {
           const result = original.apply(this, args);
-          return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(tag(error))) : result;
+          return result instanceof Promise ? result.then(undefined, rethrowTagged) : result;
         } catch (error) {
           throw tag(error);
         }
