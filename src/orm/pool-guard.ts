@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import { DatabaseClosedError, PoolTimeoutError } from '../errors/multi-db.error.js';
 import { markConnectError } from '../errors/unavailable.js';
+import { type CheckoutHook, checkoutHookOf } from './checkout-hooks.js';
 import { giveBackFailedTransactions } from './failed-transactions.js';
 import { onKyselyDialect } from './kysely-dialect.js';
 import { retireAgedConnections } from './pool-recycle.js';
@@ -74,6 +75,8 @@ function guardDialect(
     // a closed pool leaves no timer behind (it would keep the driver and its sockets alive)
     usage.onStop((error) => watchdog.stop(error));
     (single ? guardSingleCheckout : guardCheckouts)(driver, usage, watchdog);
+    const hook = checkoutHookOf(owner);
+    if (hook) runHook(driver, hook);
     return driver;
   };
   return dialect;
@@ -150,6 +153,31 @@ function guardSingleCheckout(driver: KyselyDriver, usage: PoolUsage, watchdog: W
     const released = usage.release(connection);
     gate.leave();
     return released;
+  };
+}
+
+/**
+ * A feature's work on each checkout (checkout-hooks.ts), in the same wrapper: `before` runs before
+ * a connection is taken (a refusal takes none), `after` on the connection, which goes back to the
+ * pool when `after` fails.
+ */
+function runHook(driver: KyselyDriver, hook: CheckoutHook): void {
+  const guarded = driver.acquireConnection;
+  driver.acquireConnection = (options) => {
+    let needed: string;
+    try {
+      needed = hook.before();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return guarded(options).then((connection) => {
+      const ready = hook.after(connection, needed);
+      if (ready === connection) return connection;
+      return Promise.resolve(ready).catch(async (error: unknown) => {
+        await driver.releaseConnection(connection).catch(() => undefined);
+        throw error;
+      });
+    });
   };
 }
 
