@@ -43,6 +43,7 @@ const SCENARIOS = [
   { id: '1', file: 's1-repository.mjs' },
   { id: '2', file: 's2-many-databases.mjs' },
   { id: '3', file: 's3-http.mjs' },
+  { id: '3b', file: 's3b-http-ten-databases.mjs' },
   { id: '4', file: 's4-startup.mjs' },
   { id: '5', file: 's5-schema-migrations.mjs' },
   { id: '6', file: 's6-memory.mjs' },
@@ -74,7 +75,7 @@ if (args.help) {
 const only = args.only ? args.only.split(',').map((s) => s.trim()) : null;
 const selected = only ? SCENARIOS.filter((s) => only.includes(s.id)) : SCENARIOS;
 if (selected.length === 0) {
-  console.error(`--only ${args.only}: no such scenario (1–${SCENARIOS.length})`);
+  console.error(`--only ${args.only}: no such scenario (${SCENARIOS.map((s) => s.id).join(', ')})`);
   process.exit(2);
 }
 const kind = args.smoke ? 'smoke' : only ? 'partial' : 'full';
@@ -98,7 +99,7 @@ const profDir = join(resultsDir, 'tmp', 'cpu-prof');
 const scenarios = [];
 let pg;
 try {
-  const needsPg = selected.some((s) => ['1', '3', '4', '7', '9', '11'].includes(s.id)) && !args['no-pg'];
+  const needsPg = selected.some((s) => ['1', '3', '3b', '4', '7', '9', '11'].includes(s.id)) && !args['no-pg'];
   let pgUnavailable = args['no-pg'] ? 'run with --no-pg' : undefined;
   if (needsPg) pg = await startPostgresOrSkip((reason) => (pgUnavailable = reason));
   if (pg) machine.postgres = await pg.query('show server_version');

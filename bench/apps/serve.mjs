@@ -1,8 +1,10 @@
 /**
- * Runs one of the HTTP apps of scenario 3 as a child process: listens on a free loopback port,
- * tells the parent the port over IPC, and closes when the parent sends 'stop' (or disconnects); 'gc' runs a full GC (with --expose-gc).
+ * Runs one of the HTTP apps of scenarios 3 and 3b as a child process: listens on a free loopback
+ * port, tells the parent the port over IPC, and answers the parent's requests ({ type, id } →
+ * { id, value }): 'gc' runs a full GC (with --expose-gc), 'cpu' gives this process's CPU time so
+ * far (user + system, µs); 'stop' (or a disconnect) closes the app.
  *
- *   node bench/apps/serve.mjs bench/apps/multidb-app.mjs   (BENCH_APP_ENV: JSON with sqliteFile, pgUrl)
+ *   node bench/apps/serve.mjs bench/apps/multidb-app.mjs   (BENCH_APP_ENV: JSON with sqliteFile, pgUrl, extraSqliteFiles)
  */
 import 'reflect-metadata';
 import { resolve } from 'node:path';
@@ -30,13 +32,17 @@ async function stop() {
   await app.close();
   process.exit(0);
 }
-process.on('message', (message) => {
-  if (message === 'stop') void stop();
-  if (message === 'gc') {
+process.on('message', (/** @type {any} */ message) => {
+  if (message?.type === 'stop') void stop();
+  if (message?.type === 'gc') {
     // between rounds, so that one round's garbage is not collected during the next
     globalThis.gc?.();
     globalThis.gc?.();
-    process.send?.('gc-done');
+    process.send?.({ id: message.id, value: null });
+  }
+  if (message?.type === 'cpu') {
+    const { user, system } = process.cpuUsage();
+    process.send?.({ id: message.id, value: user + system });
   }
 });
 process.on('disconnect', () => void stop());

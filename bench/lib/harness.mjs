@@ -38,6 +38,12 @@ export async function opsPerSecond(count, op, offset = 0) {
   return count / ((performance.now() - begin) / 1000);
 }
 
+/** This thread's CPU time so far (user + system), in ms. */
+function threadCpuMs() {
+  const { user, system } = process.threadCpuUsage();
+  return (user + system) / 1000;
+}
+
 /** Lets callbacks an op left behind (setImmediate, I/O completions) run, so they are charged to it. */
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -74,13 +80,16 @@ export function opCounts(opMs, { roundMs, blockMs }) {
  * each block timed on its own and ending with a setImmediate turn so that the async work an op
  * leaves behind is charged to it. On a machine whose speed drifts by ±10–15 % within tens of
  * milliseconds (shared virtual CPUs), turns of a few milliseconds make the sides of one round see
- * the same machine; whole-round turns would not.
+ * the same machine; whole-round turns would not. `clock: 'cpu'` times the blocks in this thread's
+ * CPU time (`process.threadCpuUsage()`) instead of wall time: time the process spends descheduled
+ * on a busy machine, or waiting for a database server, is then charged to neither side.
  * @template {string} K
  * @param {Record<K, (i: number) => Promise<unknown>>} ops the op of each side; `i` picks the row
- * @param {{ rounds: number, warmup: number, opsPerRound: number, block: number, label?: string }} options
+ * @param {{ rounds: number, warmup: number, opsPerRound: number, block: number, label?: string, clock?: 'wall' | 'cpu' }} options
  * @returns {Promise<Record<K, number[]>>} ops/s of every side, round by round
  */
-export async function alternateOps(ops, { rounds, warmup, opsPerRound, block, label = '' }) {
+export async function alternateOps(ops, { rounds, warmup, opsPerRound, block, label = '', clock = 'wall' }) {
+  const now = clock === 'cpu' ? threadCpuMs : () => performance.now();
   const names = /** @type {K[]} */ (Object.keys(ops));
   const reversed = [...names].reverse();
   const round = async (/** @type {number} */ r) => {
@@ -89,10 +98,10 @@ export async function alternateOps(ops, { rounds, warmup, opsPerRound, block, la
       const count = Math.min(block, opsPerRound - start);
       const base = r * opsPerRound + start; // every side reads the same rows
       for (const name of (k + r) % 2 === 0 ? names : reversed) {
-        const begin = performance.now();
+        const begin = now();
         for (let i = 0; i < count; i++) await ops[name](base + i);
         await flush();
-        ms[name] += performance.now() - begin;
+        ms[name] += now() - begin;
       }
     }
     return /** @type {Record<K, number>} */ (Object.fromEntries(names.map((n) => [n, opsPerRound / (ms[n] / 1000)])));

@@ -7,6 +7,9 @@ interface ContextStorage<S = RequestContext> {
   run<T>(context: S, fn: () => T): T;
 }
 
+/** How a request's fork is made: shared, not allocated per fork (MikroORM copies the options it reads). */
+const FORK_OPTIONS = Object.freeze({ useContext: true, disableContextResolution: true });
+
 /**
  * A request's EntityManagers, forked on first use: a request that touches one database of thirty
  * pays for one fork, not thirty. MikroORM reads the context through `map.get(name)` — both
@@ -21,20 +24,24 @@ class LazyForks extends Map<string, EntityManager> {
     super();
   }
 
-  /** Names being forked right now: a new EntityManager resolves its context while it is built. */
-  readonly #forking = new Set<string>();
+  /**
+   * The name being forked right now: a new EntityManager may resolve its context while it is
+   * built (one fork at a time: a fork does not fork another database). No Set per request.
+   */
+  #forking: string | undefined;
 
   override get(name: string): EntityManager | undefined {
     let em = super.get(name);
-    if (em === undefined && !this.#forking.has(name)) {
+    if (em === undefined && this.#forking !== name) {
       const source = this.sources.get(name) ?? this.extra(name);
       if (source === undefined) return undefined;
-      this.#forking.add(name);
+      const outer = this.#forking;
+      this.#forking = name;
       try {
         // fork the global EntityManager itself: resolving its context would land back in this map
-        em = source.fork({ useContext: true, disableContextResolution: true });
+        em = source.fork(FORK_OPTIONS);
       } finally {
-        this.#forking.delete(name);
+        this.#forking = outer;
       }
       super.set(name, em);
     }

@@ -1,7 +1,6 @@
 import { type ArgumentsHost, Catch, HttpStatus } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import type { MikroORM } from '@mikro-orm/core';
-import { onKyselyDialect } from '../orm/kysely-dialect.js';
 import { connectionsOf } from '../orm/pool-guard.js';
 import {
   DatabaseClosedError,
@@ -13,7 +12,7 @@ import {
   TenantError,
   UnknownTenantError,
 } from './multi-db.error.js';
-import { carryConnectMark, isUnavailable, markConnectError } from './unavailable.js';
+import { carryConnectMark, isUnavailable } from './unavailable.js';
 
 const DATABASE_KEY = Symbol.for('nestjs-multidb:database-key');
 
@@ -24,9 +23,15 @@ const CONNECTION_METHODS = ['connect', 'execute', 'begin', 'commit', 'rollback',
  * Marks every error a database raises with its key — the converted ones MikroORM throws for bad
  * queries and the raw ones of a connection that cannot be opened — so that a failure can be
  * reported for the database it belongs to (MikroORM's errors do not say which ORM they came from).
+ * (Errors raised while a connection is being opened are marked as such by the connection guard,
+ * orm/pool-guard.ts, which every ORM of ours gets too.)
  */
 export function tagErrorsWithKey(orm: MikroORM, key: string): void {
   const tag = (error: unknown): unknown => tagError(error, key);
+  // one rejection handler per key, not a closure per call: a query pays for the one reaction
+  const rethrowTagged = (error: unknown): never => {
+    throw tag(error);
+  };
   for (const target of connectionsOf(orm)) {
     for (const name of CONNECTION_METHODS) {
       const original = target[name];
@@ -34,43 +39,18 @@ export function tagErrorsWithKey(orm: MikroORM, key: string): void {
       target[name] = function (this: unknown, ...args: unknown[]) {
         try {
           const result = original.apply(this, args);
-          return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(tag(error))) : result;
+          return result instanceof Promise ? result.then(undefined, rethrowTagged) : result;
         } catch (error) {
           throw tag(error);
         }
       };
     }
   }
-  for (const target of connectionsOf(orm)) markConnectErrors(target);
   const converter = orm.config.getPlatform().getExceptionConverter();
   const convert = converter.convertException.bind(converter);
   // our own errors (PoolTimeoutError) reach users as they are, not as a DriverException copy
   converter.convertException = (error) =>
     tag(error instanceof MultiDbError ? error : carryConnectMark(error, convert(error))) as ReturnType<typeof convert>;
-}
-
-interface AcquiringDriver {
-  acquireConnection(...args: unknown[]): Promise<unknown>;
-}
-
-/**
- * Marks the errors raised while a connection is being opened (Kysely's acquireConnection: the
- * pool connects, logs in, selects the database), so that a refused login or a missing database
- * counts as the database being unavailable, while the same codes answering a statement do not.
- * Must run before the ORM connects: it wraps the Kysely dialect the connection creates.
- */
-function markConnectErrors(connection: Record<string, unknown>): void {
-  onKyselyDialect<{ createDriver(): AcquiringDriver }>(connection, (dialect) => {
-    const createDriver = dialect.createDriver.bind(dialect);
-    dialect.createDriver = () => {
-      const driver = createDriver();
-      const acquire = driver.acquireConnection.bind(driver);
-      driver.acquireConnection = (...args) =>
-        acquire(...args).catch((error: unknown) => Promise.reject(markConnectError(error)));
-      return driver;
-    };
-    return dialect;
-  });
 }
 
 /** Marks an error with the key of the database it came from (the first mark stays). */

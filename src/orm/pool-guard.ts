@@ -1,13 +1,16 @@
 import type { MikroORM } from '@mikro-orm/core';
 import { DatabaseClosedError, PoolTimeoutError } from '../errors/multi-db.error.js';
-import { isUnavailable } from '../errors/unavailable.js';
+import { markConnectError } from '../errors/unavailable.js';
+import { type CheckoutHook, checkoutHookOf } from './checkout-hooks.js';
+import { giveBackFailedTransactions } from './failed-transactions.js';
 import { onKyselyDialect } from './kysely-dialect.js';
 import { retireAgedConnections } from './pool-recycle.js';
 import { countAcquireTimeout, watchPool } from './pool-stats.js';
-import { trackUsage } from './pool-usage.js';
+import { type PoolUsage, trackUsage } from './pool-usage.js';
+import { Gate, Watchdog } from './watchdog.js';
 
 /** The parts of a Kysely dialect and driver we wrap (Kysely is MikroORM's, not our dependency). */
-interface KyselyDriver {
+export interface KyselyDriver {
   acquireConnection(options?: unknown): Promise<object>;
   releaseConnection(connection: object): Promise<void>;
   beginTransaction(connection: object, settings: unknown): Promise<void>;
@@ -38,8 +41,10 @@ export function limitAcquireWait(orm: MikroORM, key: string, timeoutMs: number):
 }
 
 /**
- * limitAcquireWait for one MikroORM connection (one pool) that is not connected yet; its pool's
- * checkouts are tracked too (pool-usage.ts), for closing it within `shutdownTimeout`.
+ * limitAcquireWait for one MikroORM connection (one pool) that is not connected yet. Its pool's
+ * checkouts are tracked too (pool-usage.ts, for closing it within `shutdownTimeout`), errors raised
+ * while a connection is being opened are marked as such (a refused login is an outage, the same
+ * code answering a statement is not), and connections a failed transaction kept are given back.
  */
 export function guardConnection(connection: object, key: string, timeoutMs: number, poolMax?: number): void {
   onKyselyDialect<KyselyDialect>(connection, (dialect) =>
@@ -66,41 +71,116 @@ function guardDialect(
   dialect.createDriver = () => {
     const driver = createDriver();
     const usage = trackUsage(owner, driver, closedError(key));
-    giveBackFailedTransactions(driver);
     const watchdog = new Watchdog(timeoutMs, timeoutError(key, timeoutMs, single ? 1 : poolMax, owner));
-    watchPool(owner, () => watchdog.pending); // once per pool, for db.stats()
+    usage.countWaits(watchdog);
+    watchPool(owner, () => watchdog.waiting); // once per pool, for db.stats()
     // a closed pool leaves no timer behind (it would keep the driver and its sockets alive)
     usage.onStop((error) => watchdog.stop(error));
-    const acquire = driver.acquireConnection.bind(driver);
-    const release = driver.releaseConnection.bind(driver);
-    const lateRelease = (connection: object) => void release(connection).catch(() => {});
-    if (!single) {
-      driver.acquireConnection = (options) => watchdog.watch(acquire(options), lateRelease);
-      return driver;
-    }
-    const gate = new Gate(watchdog);
-    driver.acquireConnection = async (options) => {
-      await gate.enter();
-      try {
-        return await watchdog.watch(acquire(options), (connection) => {
-          lateRelease(connection);
-          gate.leave();
-        });
-      } catch (error) {
-        if (!watchdog.gaveUp(error)) gate.leave(); // else the turn is passed on when it comes (late)
-        throw error;
-      }
-    };
-    driver.releaseConnection = async (connection) => {
-      try {
-        await release(connection);
-      } finally {
-        gate.leave();
-      }
-    };
+    (single ? guardSingleCheckout : guardCheckouts)(driver, usage, watchdog);
+    const hook = checkoutHookOf(owner);
+    if (hook) runHook(driver, hook);
     return driver;
   };
   return dialect;
+}
+
+/**
+ * The one wrapper every checkout and release of a pool passes: the pool's refusal once its
+ * database closes, the acquire timeout, the connect-error mark and the checkout tracking. A
+ * checkout costs one promise, a Set entry for the watchdog and one for the busy connection.
+ */
+function guardCheckouts(driver: KyselyDriver, usage: PoolUsage, watchdog: Watchdog): void {
+  const acquire = driver.acquireConnection.bind(driver);
+  const release = driver.releaseConnection.bind(driver);
+  // a connection that comes after its wait gave up goes straight back
+  const late = (connection: object) => void release(connection).catch(() => undefined);
+  const given = giveBackFailedTransactions(driver);
+  driver.acquireConnection = (options) => {
+    const refused = usage.refusal();
+    if (refused) return Promise.reject(refused);
+    return new Promise<object>((resolve, reject) => {
+      const waiter = watchdog.begin(reject);
+      acquire(options).then(
+        (connection) => {
+          if (!watchdog.end(waiter)) return late(connection);
+          usage.checkedOut(connection);
+          given.delete(connection);
+          resolve(connection);
+        },
+        (error: unknown) => watchdog.end(waiter) && reject(markConnectError(error)),
+      );
+    });
+  };
+  driver.releaseConnection = (connection) => usage.release(connection);
+}
+
+/**
+ * guardCheckouts for a single-connection dialect (SQLite): the wait is for the gate, in front of
+ * the connection, so the watchdog watches only waits for a gate someone else holds. Taking a free
+ * gate is synchronous, and once the connection is known (Kysely's SqliteDriver hands out its one
+ * connection, at once) a checkout costs no promise of ours at all.
+ */
+function guardSingleCheckout(driver: KyselyDriver, usage: PoolUsage, watchdog: Watchdog): void {
+  const acquire = driver.acquireConnection.bind(driver);
+  const gate = new Gate(watchdog);
+  const given = giveBackFailedTransactions(driver);
+  let known: object | undefined;
+  const take = (options: unknown): Promise<object> => {
+    if (known !== undefined) {
+      usage.checkedOut(known);
+      given.delete(known);
+      return acquire(options);
+    }
+    return acquire(options).then(
+      (connection) => {
+        known = connection;
+        usage.checkedOut(connection);
+        return connection;
+      },
+      (error: unknown) => {
+        gate.leave();
+        throw markConnectError(error);
+      },
+    );
+  };
+  driver.acquireConnection = (options) => {
+    const refused = usage.refusal();
+    if (refused) return Promise.reject(refused);
+    if (gate.tryEnter()) return take(options);
+    // a turn that comes after its wait gave up is passed on (Gate.wait)
+    return gate.wait().then(() => take(options));
+  };
+  driver.releaseConnection = (connection) => {
+    // the single connection's release is a no-op: the next holder may go on at once
+    const released = usage.release(connection);
+    gate.leave();
+    return released;
+  };
+}
+
+/**
+ * A feature's work on each checkout (checkout-hooks.ts), in the same wrapper: `before` runs before
+ * a connection is taken (a refusal takes none), `after` on the connection, which goes back to the
+ * pool when `after` fails.
+ */
+function runHook(driver: KyselyDriver, hook: CheckoutHook): void {
+  const guarded = driver.acquireConnection;
+  driver.acquireConnection = (options) => {
+    let needed: string;
+    try {
+      needed = hook.before();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return guarded(options).then((connection) => {
+      const ready = hook.after(connection, needed);
+      if (ready === connection) return connection;
+      return Promise.resolve(ready).catch(async (error: unknown) => {
+        await driver.releaseConnection(connection).catch(() => undefined);
+        throw error;
+      });
+    });
+  };
 }
 
 /** Built outside the driver's scope: a closure made there would keep the whole driver alive with it. */
@@ -113,142 +193,4 @@ function timeoutError(key: string, timeoutMs: number, poolMax: number | undefine
 
 function closedError(key: string): () => Error {
   return () => new DatabaseClosedError(key);
-}
-
-/**
- * Kysely (0.28, under MikroORM 7.2.1) keeps a connection checked out for good when BEGIN fails,
- * or when COMMIT or ROLLBACK fails because the connection died: it releases only after they
- * succeed. Each such failure shrinks the pool by one, and closing the ORM then waits forever for
- * the lost connection. Give those connections back: a dead one is dropped by its pool, and a live
- * one whose BEGIN failed is rolled back first. A connection released here is not released twice.
- */
-function giveBackFailedTransactions(driver: KyselyDriver): void {
-  const given = new WeakSet<object>();
-  const acquire = driver.acquireConnection.bind(driver);
-  const begin = driver.beginTransaction.bind(driver);
-  const giveBack = async (connection: object) => {
-    if (given.has(connection)) return;
-    given.add(connection);
-    await driver.releaseConnection(connection).catch(() => {});
-  };
-  driver.acquireConnection = async (options) => {
-    const connection = await acquire(options);
-    given.delete(connection);
-    return connection;
-  };
-  driver.beginTransaction = async (connection, settings) => {
-    try {
-      await begin(connection, settings);
-    } catch (error) {
-      await driver.rollbackTransaction(connection).catch(() => {});
-      await giveBack(connection);
-      throw error;
-    }
-  };
-  for (const name of ['commitTransaction', 'rollbackTransaction'] as const) {
-    const end = driver[name].bind(driver);
-    driver[name] = async (connection) => {
-      try {
-        await end(connection);
-      } catch (error) {
-        if (isUnavailable(error)) await giveBack(connection);
-        throw error;
-      }
-    };
-  }
-}
-
-interface Waiter {
-  readonly since: number;
-  readonly fail: (error: Error) => void;
-}
-
-/**
- * Fails waits older than the timeout. One timer serves all waits and is never cleared per wait:
- * a query that gets its connection at once pays for a Set entry, not for a timer.
- */
-class Watchdog {
-  readonly #waiting = new Set<Waiter>();
-  #timer: NodeJS.Timeout | undefined;
-  #stopped: Error | undefined;
-
-  constructor(
-    private readonly timeoutMs: number,
-    private readonly error: () => Error,
-  ) {}
-
-  /** `promise`'s value, unless the timeout passes first; a value that comes late goes to `late`. */
-  watch<T>(promise: Promise<T>, late: (value: T) => void): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const waiter: Waiter = { since: Date.now(), fail: reject };
-      this.#waiting.add(waiter);
-      this.#arm();
-      promise.then(
-        (value) => (this.#waiting.delete(waiter) ? resolve(value) : late(value)),
-        (error: unknown) => this.#waiting.delete(waiter) && reject(error),
-      );
-    });
-  }
-
-  /** Waits for a connection not settled yet. */
-  get pending(): number {
-    return this.#waiting.size;
-  }
-
-  /** The pool is closing: pending waits fail with `error`, and no timer is left behind. */
-  stop(error: Error): void {
-    this.#stopped = error;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    for (const waiter of this.#waiting) waiter.fail(error);
-    this.#waiting.clear();
-  }
-
-  /** Whether a wait failed because of this watchdog (timed out, or stopped) rather than its own promise. */
-  gaveUp(error: unknown): boolean {
-    return error instanceof PoolTimeoutError || (error !== undefined && error === this.#stopped);
-  }
-
-  #arm(): void {
-    if (this.#timer !== undefined || this.#stopped !== undefined) return;
-    const first = this.#waiting.values().next().value;
-    if (first === undefined) return;
-    this.#timer = setTimeout(() => this.#expire(), Math.max(0, first.since + this.timeoutMs - Date.now()));
-    this.#timer.unref();
-  }
-
-  #expire(): void {
-    this.#timer = undefined;
-    const now = Date.now();
-    for (const waiter of this.#waiting) {
-      if (now - waiter.since < this.timeoutMs) break; // in arrival order: the rest are younger
-      this.#waiting.delete(waiter);
-      waiter.fail(this.error());
-    }
-    this.#arm();
-  }
-}
-
-/** One holder at a time, the others in arrival order, each waiting no longer than the watchdog allows. */
-class Gate {
-  #held = false;
-  readonly #queue: (() => void)[] = [];
-
-  constructor(private readonly watchdog: Watchdog) {}
-
-  enter(): Promise<void> {
-    if (!this.#held) {
-      this.#held = true;
-      return Promise.resolve();
-    }
-    const turn = new Promise<void>((resolve) => this.#queue.push(resolve));
-    // a turn that comes after its wait timed out is passed straight on
-    return this.watchdog.watch(turn, () => this.leave());
-  }
-
-  leave(): void {
-    const next = this.#queue.shift();
-    if (next) next();
-    else this.#held = false;
-  }
 }

@@ -1,8 +1,7 @@
 import type { Refusal } from './seal.js';
 
-/** The parts of a Kysely driver this file wraps. */
+/** The parts of a Kysely driver this file uses. */
 export interface UsageDriver {
-  acquireConnection(options?: unknown): Promise<object>;
   releaseConnection(connection: object): Promise<void>;
   destroy(): Promise<void>;
 }
@@ -16,6 +15,12 @@ interface KillableConnection {
   killSession?(control: ControlConnections): Promise<void>;
 }
 
+/** The counters of a pool's waits for a connection. */
+export interface WaitCounts {
+  readonly waiting: number;
+  readonly timeouts: number;
+}
+
 const usages = new WeakMap<object, PoolUsage>();
 /** How long ending one busy session on the server may take before it is left to its destroyed socket. */
 const KILL_WAIT_MS = 1_000;
@@ -25,7 +30,9 @@ const KILL_WAIT_MS = 1_000;
  * closing it can wait for them up to a deadline and then destroy them: pg's pool would otherwise
  * wait forever for a connection held by a transaction nobody finishes, and mysql2's kills it at
  * once. Once its database is closing (`refuse`), taking a connection fails instead of handing one
- * out. Costs a Set entry per checkout.
+ * out. Costs a Set entry per checkout. Checkouts are registered by the connection guard
+ * (pool-guard.ts), which wraps the driver once for all of this. Counters: `busy` (in use), `waiting`,
+ * `timeouts` (cheap getters, for pool statistics).
  */
 export class PoolUsage {
   readonly #busy = new Set<object>();
@@ -35,35 +42,53 @@ export class PoolUsage {
   readonly #release: (connection: object) => Promise<void>;
   /** Set once its database is closing: what every checkout throws from then on. */
   #refusal: Refusal | undefined;
+  #waits: WaitCounts | undefined;
 
   constructor(
     driver: UsageDriver,
     private readonly closed: Refusal,
   ) {
-    const acquire = driver.acquireConnection.bind(driver);
-    const release = driver.releaseConnection.bind(driver);
+    this.#release = driver.releaseConnection.bind(driver);
     const destroy = driver.destroy.bind(driver);
-    this.#release = release;
-    const add = (connection: object) => void this.#busy.add(connection);
-    // no async wrappers: a checkout and a release cost a Set operation, not another promise chain
-    driver.acquireConnection = (options) => {
-      if (this.#refusal) return Promise.reject(this.#refusal());
-      const connection = acquire(options);
-      connection.then(add, () => undefined); // runs before the caller resumes: registered first
-      return connection;
-    };
-    driver.releaseConnection = (connection) => {
-      // one destroyed at the deadline was given back then, not again when its holder lets go
-      if (this.#destroyed.has(connection)) return Promise.resolve();
-      this.#busy.delete(connection);
-      const released = release(connection);
-      if (this.#busy.size > 0 || this.#waitingForIdle.length === 0) return released;
-      return released.finally(() => this.#wakeIfIdle());
-    };
     driver.destroy = async () => {
       this.#stop();
       await destroy();
     };
+  }
+
+  /** What a checkout fails with now (its database is closing); undefined while it may take connections. */
+  refusal(): Error | undefined {
+    return this.#refusal?.();
+  }
+
+  /** A checkout got `connection` (the connection guard calls this, pool-guard.ts). */
+  checkedOut(connection: object): void {
+    this.#busy.add(connection);
+  }
+
+  /** Gives a checked-out connection back to its pool: a Set operation, no promise chain of its own. */
+  release(connection: object): Promise<void> {
+    // one destroyed at the deadline was given back then, not again when its holder lets go
+    if (this.#destroyed.has(connection)) return Promise.resolve();
+    this.#busy.delete(connection);
+    const released = this.#release(connection);
+    if (this.#busy.size > 0 || this.#waitingForIdle.length === 0) return released;
+    return released.finally(() => this.#wakeIfIdle());
+  }
+
+  /** Where `waiting` and `timeouts` are counted (the pool's acquire watchdog). */
+  countWaits(waits: WaitCounts): void {
+    this.#waits = waits;
+  }
+
+  /** Checkouts waiting for a connection now (including those about to get one at once). */
+  get waiting(): number {
+    return this.#waits?.waiting ?? 0;
+  }
+
+  /** Checkouts that gave up after the acquire timeout (PoolTimeoutError) since the pool was created. */
+  get timeouts(): number {
+    return this.#waits?.timeouts ?? 0;
   }
 
   /** From now on every checkout fails with `refusal()` (its database is closing). */

@@ -1,5 +1,5 @@
 import type { MikroORM } from '@mikro-orm/core';
-import { onKyselyDialect } from '../orm/kysely-dialect.js';
+import { onCheckout } from '../orm/checkout-hooks.js';
 
 /** The parts of a Kysely dialect, driver and connection we wrap (Kysely is MikroORM's, not our dependency). */
 interface RawQuery {
@@ -9,14 +9,6 @@ interface RawQuery {
 interface SessionConnection {
   executeQuery(query: RawQuery): Promise<unknown>;
 }
-interface SessionDriver {
-  acquireConnection(options?: unknown): Promise<SessionConnection>;
-  releaseConnection(connection: SessionConnection): Promise<void>;
-}
-interface SessionDialect {
-  createDriver(): SessionDriver;
-}
-
 /** The connection's session schema is not known (a statement changed it): set it on its next checkout. */
 const UNKNOWN = Symbol('unknown session schema');
 /** SQL that changes the session's schema behind our back (a migration's `set search_path`, a raw `use`). */
@@ -45,7 +37,6 @@ export function sessionSql(driver: string, dbName: string): SessionSql {
  * Tenant schemas are checked identifiers (letters, digits, `_`), so they are quoted, never escaped.
  */
 export function followTenantSchema(orm: MikroORM, schemaNow: () => string | undefined, sql: SessionSql): void {
-  // `schemaNow` throws when no SQL may run now (no tenant selected): nothing is checked out then
   const current = new WeakMap<object, string | typeof UNKNOWN>();
   const watch = (connection: SessionConnection): void => {
     const execute = connection.executeQuery.bind(connection);
@@ -54,32 +45,22 @@ export function followTenantSchema(orm: MikroORM, schemaNow: () => string | unde
       return execute(query);
     };
   };
-  onKyselyDialect<SessionDialect>(orm.driver.getConnection(), (dialect) => {
-    const createDriver = dialect.createDriver.bind(dialect);
-    dialect.createDriver = () => {
-      const driver = createDriver();
-      const acquire = driver.acquireConnection.bind(driver);
-      driver.acquireConnection = async (options?: unknown) => {
-        const wanted = schemaNow() ?? ''; // throws outside a tenant: before a connection is taken
-        const connection = await acquire(options);
-        let now = current.get(connection);
-        if (now === undefined) {
-          watch(connection);
-          now = '';
-        }
-        if (now === wanted) return connection;
-        try {
-          await connection.executeQuery(raw(wanted === '' ? sql.leave() : sql.enter(wanted)));
-        } catch (error) {
-          await driver.releaseConnection(connection).catch(() => undefined);
-          throw error;
-        }
+  // run by the pool's connection guard on each checkout (orm/pool-guard.ts), not a wrapper of its own
+  onCheckout<SessionConnection>(orm.driver.getConnection(), {
+    // `schemaNow` throws when no SQL may run now (no tenant selected): nothing is checked out then
+    before: () => schemaNow() ?? '',
+    after: (connection, wanted) => {
+      let now = current.get(connection);
+      if (now === undefined) {
+        watch(connection);
+        now = '';
+      }
+      if (now === wanted) return connection;
+      return connection.executeQuery(raw(wanted === '' ? sql.leave() : sql.enter(wanted))).then(() => {
         current.set(connection, wanted);
         return connection;
-      };
-      return driver;
-    };
-    return dialect;
+      });
+    },
   });
 }
 

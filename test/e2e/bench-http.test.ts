@@ -1,0 +1,44 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error plain JavaScript of the bench, without type declarations
+import { runHttpComparison } from '../../bench/lib/http-scenario.mjs';
+import { runSql, serverUrl } from '../fixtures/databases.js';
+
+interface Row {
+  name: string;
+  unit: string;
+  a: { label: string; stats: { samples: number[] } };
+  b: { label: string; stats: { samples: number[] } };
+  ratio: { definition: string; median: number };
+  goal: { op: string; value: number } | null;
+}
+
+describe('bench scenario 3b (issue #16): 10 databases configured, the request touches 2', () => {
+  it('compares server CPU per request of both apps with 10 databases configured, against the ≤ 0.80 goal', async () => {
+    // the bench's own database name on the run's PostgreSQL server (bench/lib/config.mjs)
+    await runSql('postgres', 'postgres', 'create database bench_http');
+    const result = await runHttpComparison(
+      {
+        smoke: true,
+        tmpDir: mkdtempSync(join(tmpdir(), 'multidb-bench-3b-')),
+        benchDir: join(import.meta.dirname, '../../bench'),
+        pg: { urlTemplate: serverUrl('postgres', '__DATABASE__') },
+      },
+      { id: '3b', title: 'HTTP: one endpoint touching 2 of 10 databases', databases: 10, goal: 0.8 },
+    );
+    expect(result.notes).toEqual([]);
+    expect(result.description).toContain('10 databases configured (the two it reads + 8 SQLite files');
+    const [cpu, perSecond] = result.rows as [Row, Row];
+    expect(cpu.unit).toBe('µs CPU/request');
+    expect(cpu.ratio.definition).toBe('A / B server CPU µs per request');
+    expect(cpu.goal).toMatchObject({ op: '<=', value: 0.8 });
+    expect([cpu.a.label, cpu.b.label]).toEqual(['nestjs-multidb', '@mikro-orm/nestjs']);
+    for (const sample of [...cpu.a.stats.samples, ...cpu.b.stats.samples]) expect(sample).toBeGreaterThan(0);
+    expect(cpu.a.stats.samples).toHaveLength(2);
+    expect(perSecond.unit).toBe('requests/s');
+    expect(perSecond.goal).toBeNull();
+    expect(perSecond.name).toContain('load-generator-bound');
+  }, 120_000);
+});
