@@ -9,7 +9,7 @@ import {
   TARGET_PARAMS,
   targetOption,
 } from './host-list.js';
-import { isSecretName, maskUrl } from './mask.js';
+import { hiddenPassword, isSecretName, maskUrl } from './mask.js';
 
 /** The driver families a URL can select. */
 export type DriverName = 'postgresql' | 'mysql' | 'mariadb' | 'sqlite';
@@ -110,6 +110,7 @@ function parseServer(key: string, driver: DriverName, given: string, maskedUrl: 
     });
   }
   const password = parsed.password ? decode(key, maskedUrl, parsed.password, 'the password') : undefined;
+  assertMaskAgrees(key, given, maskedUrl, parsed.password, [parsed.hostname, dbName, parsed.search]);
   const options: Record<string, unknown> = {
     host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
     dbName,
@@ -189,4 +190,37 @@ function coerce(value: string): unknown {
   if (value === 'false') return false;
   if (/^-?\d+(\.\d+)?$/.test(value)) return Number(value);
   return value;
+}
+
+/**
+ * A `/`, `?` or `#` left unescaped in a user name or password ends the URL's host part early:
+ * the parser then reads the rest of the password as host, database name or query, which messages
+ * quote, while the masked URL hides it. Refused, so what the mask hides never reaches a message.
+ */
+function assertMaskAgrees(
+  key: string,
+  url: string,
+  maskedUrl: string,
+  password: string,
+  parts: readonly string[],
+): void {
+  const hidden = hiddenPassword(url)?.password;
+  // the parser found the password the mask hides: they agree (even if the database has its name)
+  if (
+    !hidden ||
+    hidden === password ||
+    !parts.some((part) => part.includes(hidden) || safeDecode(part).includes(hidden))
+  )
+    return;
+  const reason =
+    "a '/', '?' or '#' in its user name or password ends the host part early: percent-encode them (%2F, %3F, %23)";
+  throw new MalformedUrlError(messages.malformedUrl(key, maskedUrl, reason), { key });
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }

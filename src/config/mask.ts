@@ -20,16 +20,24 @@ export function isSecretName(name: string): boolean {
  * password with unescaped reserved characters is hidden whole (masking too much is the safe side).
  */
 export function maskUrl(url: string): string {
-  let out = url;
-  const start = url.indexOf('://');
-  if (start >= 0) {
-    const head = url.slice(0, start + 3);
-    const rest = url.slice(start + 3);
-    const at = rest.lastIndexOf('@');
-    const colon = at < 0 ? -1 : rest.slice(0, at).indexOf(':');
-    if (colon >= 0) out = `${head}${rest.slice(0, colon)}:***${rest.slice(at)}`;
-  }
+  const hidden = hiddenPassword(url);
+  const out = hidden === undefined ? url : `${hidden.before}***${hidden.after}`;
   return maskQuery(out);
+}
+
+/**
+ * What `maskUrl` takes for the password: the text between the first `:` after `://` and the last
+ * `@`, with what comes before and after it.
+ */
+export function hiddenPassword(url: string): { before: string; password: string; after: string } | undefined {
+  const start = url.indexOf('://');
+  if (start < 0) return undefined;
+  const rest = url.slice(start + 3);
+  const at = rest.lastIndexOf('@');
+  const colon = at < 0 ? -1 : rest.slice(0, at).indexOf(':');
+  if (colon < 0) return undefined;
+  const before = `${url.slice(0, start + 3)}${rest.slice(0, colon)}:`;
+  return { before, password: rest.slice(colon + 1, at), after: rest.slice(at) };
 }
 
 /** A secret parameter's value is hidden up to the next `&` or `#`; any other value is searched for `?name=` too. */

@@ -91,4 +91,28 @@ describe('database URLs', () => {
     expect(message).not.toContain('secret');
     expect((error as { key?: string }).key).toBe('auth');
   });
+
+  it("a '/' left unescaped in the user or password is refused: the parser would read the password as database name, which messages quote (fuzz seed 818120297)", () => {
+    const url = `postgresql://../../etc:Pw7Q@db:0${'a'.repeat(300)}`;
+    let error: unknown;
+    try {
+      parseDatabaseUrl('default', url, root);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(MalformedUrlError);
+    expect((error as Error).message).toContain('percent-encode them');
+    expect((error as Error).message).not.toContain('Pw7Q');
+    // the parser and the mask agree: a password equal to the user and database names is fine
+    expect(parseDatabaseUrl('default', 'postgresql://app:app@localhost/app', root).options).toMatchObject({
+      user: 'app',
+      password: 'app',
+      dbName: 'app',
+    });
+    // an '@' in the query string is not a password
+    expect(parseDatabaseUrl('default', 'postgresql://db:5432/main?application_name=a@b', root).options).toMatchObject({
+      host: 'db',
+      dbName: 'main',
+    });
+  });
 });
