@@ -112,27 +112,25 @@ export async function runHttpComparison(config, spec) {
       // closes clients idle for 10 s), so every measured round starts hot
       gc(); // the load generator's own garbage
       for (const side of /** @type {const} */ (['A', 'B'])) {
-        await load(side, { seconds: burstSeconds });
+        // requests/s come from this burst, which runs for a set time: a turn of a set number of
+        // requests ends on autocannon's one-second ticker, so its duration says nothing of the app
+        const burst = await load(side, { seconds: burstSeconds });
+        perSecond[side].push(burst.requests.total / burst.duration);
         await servers[side].gc();
       }
       // within the round the apps take turns of `turn` requests (A B | B A …): the virtual CPUs of a
       // shared machine change speed within seconds, and short turns let both apps see the same machine
       const cpu = { A: 0, B: 0 };
-      const seconds = { A: 0, B: 0 };
       for (let t = 0; t < sizes.turns; t++) {
         for (const side of /** @type {const} */ ((t + round) % 2 === 0 ? ['A', 'B'] : ['B', 'A'])) {
           const { cpuPerRequest, result } = await serverCpuPerRequest(servers[side], sizes.turn, () =>
             load(side, { amount: sizes.turn }),
           );
           cpu[side] += cpuPerRequest / sizes.turns;
-          seconds[side] += result.duration;
           if (t === 0) p50[side].push(result.latency.p50);
         }
       }
-      for (const side of /** @type {const} */ (['A', 'B'])) {
-        samples[side].push(cpu[side]);
-        perSecond[side].push((sizes.turn * sizes.turns) / seconds[side]);
-      }
+      for (const side of /** @type {const} */ (['A', 'B'])) samples[side].push(cpu[side]);
       progress(
         `${spec.id} server CPU µs per request: round ${round + 1}/${sizes.rounds} A=${cpu.A.toFixed(0)} B=${cpu.B.toFixed(0)}`,
       );
@@ -141,7 +139,7 @@ export async function runHttpComparison(config, spec) {
     const common = {
       scenario: spec.id,
       workload: `GET /items/:id, 2 findOne by primary key (SQLite file + PostgreSQL) per request, JSON response; ${configured}`,
-      sizes: `${sizes.rows} rows per database; ${sizes.connections} connections; ${sizes.rounds} rounds × ${sizes.turns} turns of ${sizes.turn} requests per app, apps alternating turn by turn (after a ${burstSeconds} s untimed burst per round)`,
+      sizes: `${sizes.rows} rows per database; ${sizes.connections} connections; ${sizes.rounds} rounds × ${sizes.turns} turns of ${sizes.turn} requests per app, apps alternating turn by turn (after a ${burstSeconds} s burst per round, which gives requests/s)`,
     };
     result = {
       ...base,
@@ -164,6 +162,7 @@ export async function runHttpComparison(config, spec) {
           ratioDefinition: 'A / B requests/s',
           goal: null,
           note:
+            `measured over each round's ${burstSeconds} s burst (a set time, not a set number of requests). ` +
             'autocannon shares the cores with the server: on a small machine this measures the load generator as much ' +
             `as the app (no goal). Median latency p50: A ${ms(p50.A)}, B ${ms(p50.B)}`,
         }),
