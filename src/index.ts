@@ -88,7 +88,7 @@ export { DatabaseMissingError } from './errors/multi-db.error.js';
 // the types of public members (MultiDbModuleOptions.seederOptions, DbService.tenants), for the API reference
 export type { SeederOptions } from './multi-db.options.js';
 export type { SchemaTenantAdmin } from './tenants/schema-provisioning.js';
-export type { DropTenantOptions } from './tenants/schema-tenants.js';
+export type { DropTenantOptions } from './tenants/schema-provisioning.js';
 export { ClassTokenMismatchError, RequestContextSetupError } from './errors/compat-errors.js';
 export {
   CreateRequestContext,

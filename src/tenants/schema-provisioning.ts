@@ -1,6 +1,12 @@
 import type { IMigrator, MikroORM } from '@mikro-orm/core';
-import type { DropTenantOptions, SchemaTenants } from './schema-tenants.js';
+import type { SchemaTenants } from './schema-tenants.js';
 import type { TenantDatabases } from './tenant-databases.js';
+
+/** Dropping a tenant's schema deletes its rows: the caller names the tenant a second time. */
+export interface DropTenantOptions {
+  /** Must equal the tenant key. */
+  confirm: string;
+}
 
 /** What `DbService.tenants` offers over schema-mode templates (the only one when `template` is not named). */
 export interface SchemaTenantAdmin {

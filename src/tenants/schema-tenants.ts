@@ -6,6 +6,7 @@ import { messages } from '../errors/messages.js';
 import { InvalidOptionsError, NoTenantError, TenantClosedError, UnknownTenantError } from '../errors/multi-db.error.js';
 import type { TenantDatabase } from '../multi-db.options.js';
 import { closeAll, type Database } from '../orm/start-databases.js';
+import type { DropTenantOptions } from './schema-provisioning.js';
 import { followTenantSchema, sessionSql } from './schema-session.js';
 import type { TenantOrmFactory } from './tenant-orm.js';
 import type { TenantLease, TenantPools, TenantPreparer, TenantStats } from './tenant-registry.js';
@@ -16,12 +17,6 @@ export interface ScopeView {
   readonly tenant: string;
   /** Why a template cannot serve this tenant (invalid or unknown key). */
   readonly failures: ReadonlyMap<string, unknown>;
-}
-
-/** Dropping a tenant's schema deletes its rows: the caller names the tenant a second time. */
-export interface DropTenantOptions {
-  /** Must equal the tenant key. */
-  confirm: string;
 }
 
 /**

@@ -1,28 +1,10 @@
 import { TenantBusyError, TenantClosedError, TenantReleasedError } from '../errors/multi-db.error.js';
-import type { Database } from '../orm/start-databases.js';
 import { gateTenantOrm, type TenantOrmFactory } from './tenant-orm.js';
-import { type PlaceWait, TenantPlaces } from './tenant-places.js';
+import type { Closer, Entry } from './tenant-entry.js';
+import { TenantPlaces } from './tenant-places.js';
 import { TenantPoolLedger } from './tenant-pools.js';
 import type { TenantLease, TenantPools, TenantStats } from './tenant-registry.js';
 import type { TenantTemplate } from './tenant-template.js';
-
-/** One tenant's ORM. It holds a place (of `maxOpen`) from the moment its pool is opened until it is closed. */
-interface Entry {
-  readonly tenant: string;
-  readonly database: Database;
-  refs: number;
-  place: boolean;
-  opening: Promise<void> | undefined;
-  waiting: PlaceWait | undefined;
-  /** Set once it is closed or dropped: the error any later use of it gets. */
-  ended: (() => Error) | undefined;
-  closing: Promise<void> | undefined;
-  /** A detach waiting for its last user to leave. */
-  idle: (() => void) | undefined;
-  detaching: Promise<void> | undefined;
-}
-
-type Closer = (database: Database) => Promise<void>;
 
 /**
  * The ORMs of one template's tenants. A tenant's ORM is created on first use and opens its pool on
