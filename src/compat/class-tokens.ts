@@ -5,17 +5,8 @@ import { DEFAULT_KEY } from '../config/resolve-databases.js';
 import { DbService } from '../db.service.js';
 import { ClassTokenMismatchError, compatMessages } from '../errors/compat-errors.js';
 import { getEntityManagerToken, getOrmToken } from '../multi-db.tokens.js';
+import { PROBED } from '../tenants/routing-proxy.js';
 import type { DriverClassToken } from './driver-classes.js';
-
-/** Properties Nest (and `await`) probe on every provider: a refusing stand-in answers them quietly. */
-const PROBED = new Set([
-  'then',
-  'onModuleInit',
-  'onApplicationBootstrap',
-  'onModuleDestroy',
-  'beforeApplicationShutdown',
-  'onApplicationShutdown',
-]);
 
 /**
  * Fails the start-up when a class, controller or guard injects a driver class token that does not

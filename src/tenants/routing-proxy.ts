@@ -1,5 +1,5 @@
 /** Properties Nest (and `await`) probe on every provider; a routing proxy has none of its own. */
-const PROBED = new Set([
+export const PROBED: ReadonlySet<string | symbol> = new Set([
   'then',
   'onModuleInit',
   'onApplicationBootstrap',
