@@ -1,16 +1,8 @@
 /** Throwaway MariaDB Galera clusters for tests: several nodes on loopback, from the local Debian binaries. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  chown,
-  freePort,
-  launch,
-  MissingServerBinaryError,
-  osUser,
-  requireBinary,
-  run,
-  words,
-} from './process-tools.js';
+import { chown, freePort, launch, MissingServerBinaryError, osUser, requireBinary } from './process-tools.js';
+import { installMariaDb, mariaDbEngine } from './mariadb-server.js';
 import { boot, isRoot, prepare, Server, type ThrowawayServer } from './server-process.js';
 
 const PROVIDER = '/usr/lib/galera/libgalera_smm.so';
@@ -64,26 +56,16 @@ export async function startGaleraCluster(options: GaleraOptions = {}): Promise<G
       const config = path.join(dir, 'my.cnf');
       fs.writeFileSync(config, nodeConfig(index, plan, cluster));
       let bootstrap = index === 0;
-      const clientArgs = [
-        '--no-defaults',
-        `-P${port}`,
-        ...words('--protocol=TCP -h 127.0.0.1 -uroot -N -B --default-character-set=utf8mb4'),
-      ];
-      const server = new Server(dir, port, password, {
-        engine: 'mariadb',
-        user: 'root',
-        scheme: 'mysql',
-        stopSignal: 'SIGTERM',
-        crashSignal: 'SIGKILL',
-        launch: (log) => {
+      const server = new Server(
+        dir,
+        port,
+        password,
+        mariaDbEngine(client, port, password, (log) => {
           const args = [`--defaults-file=${config}`, ...(bootstrap ? ['--wsrep-new-cluster'] : [])];
           bootstrap = false; // a node started again joins the cluster that is there
           return launch(mariadbd, args, log, 'SIGKILL');
-        },
-        query: (sql, database) =>
-          run(client, [...clientArgs, '-e', sql, ...(database ? [database] : [])], { MYSQL_PWD: password }),
-        createDatabaseSql: (name) => `CREATE DATABASE IF NOT EXISTS \`${name.replaceAll('`', '``')}\``,
-      });
+        }),
+      );
       nodes.push(
         await boot(server, async () => {
           fs.mkdirSync(path.join(dir, 'data'));
@@ -94,16 +76,7 @@ export async function startGaleraCluster(options: GaleraOptions = {}): Promise<G
             if (isRoot) chown(path.join(dir, 'data'), osUser('nobody'));
             return;
           }
-          const initSql = path.join(dir, 'init.sql');
-          const grants = ['localhost', '127.0.0.1', '%'].flatMap((host) => [
-            `CREATE USER IF NOT EXISTS 'root'@'${host}';`,
-            `ALTER USER 'root'@'${host}' IDENTIFIED BY '${password}';`,
-            `GRANT ALL ON *.* TO 'root'@'${host}' WITH GRANT OPTION;`,
-          ]);
-          fs.writeFileSync(initSql, ['FLUSH PRIVILEGES;', ...grants].join('\n'), { mode: 0o600 });
-          const initArgs = words('--auth-root-authentication-method=normal --skip-test-db');
-          await run(installDb, [`--defaults-file=${config}`, ...initArgs, `--extra-file=${initSql}`], {});
-          fs.rmSync(initSql);
+          await installMariaDb(installDb, dir, password, [`--defaults-file=${config}`]);
         }),
       );
       await waitSynced(nodes[index] as ThrowawayServer, index + 1);

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { launch, requireBinary, run, words } from './process-tools.js';
-import { boot, isRoot, prepare, Server, type ThrowawayServer } from './server-process.js';
+import { boot, type Engine, isRoot, prepare, Server, type ThrowawayServer } from './server-process.js';
 
 /** Starts a MariaDB server in a temp folder on a free 127.0.0.1 port; root logs in with a generated password. */
 export async function startMariaDb(): Promise<ThrowawayServer> {
@@ -23,35 +23,57 @@ export async function startMariaDb(): Promise<ThrowawayServer> {
     // what Debian's /etc/mysql config would set; the compiled-in default is latin1
     ...words('--character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci'),
   ];
+  const server = new Server(
+    dir,
+    port,
+    password,
+    mariaDbEngine(client, port, password, (log) => launch(mariadbd, serverArgs, log, 'SIGKILL')),
+  );
+  return boot(server, () => installMariaDb(installDb, dir, password, common));
+}
+
+/**
+ * A throwaway MariaDB server (alone, or a node of a Galera cluster) as `Server` drives it: root
+ * over TCP with the generated password, the client kept away from /etc/mysql.
+ */
+export function mariaDbEngine(client: string, port: number, password: string, start: Engine['launch']): Engine {
   const clientArgs = [
+    '--no-defaults', // must come first
     `-P${port}`,
     ...words('--protocol=TCP -h 127.0.0.1 -uroot -N -B --default-character-set=utf8mb4'),
   ];
-  const server = new Server(dir, port, password, {
+  return {
     engine: 'mariadb',
     user: 'root',
     scheme: 'mysql',
     stopSignal: 'SIGTERM',
     crashSignal: 'SIGKILL',
-    launch: (log) => launch(mariadbd, serverArgs, log, 'SIGKILL'),
+    launch: start,
     query: (sql, database) =>
-      run(client, ['--no-defaults', ...clientArgs, '-e', sql, ...(database ? [database] : [])], {
-        MYSQL_PWD: password,
-      }),
+      run(client, [...clientArgs, '-e', sql, ...(database ? [database] : [])], { MYSQL_PWD: password }),
     createDatabaseSql: (name) => `CREATE DATABASE IF NOT EXISTS \`${name.replaceAll('`', '``')}\``,
-  });
-  return boot(server, async () => {
-    // Set the root password during bootstrap, so the server never runs passwordless. FLUSH PRIVILEGES
-    // loads the grant tables, which bootstrap mode otherwise skips; bootstrap reads one statement per line.
-    const initSql = path.join(dir, 'init.sql');
-    const grants = ['localhost', '127.0.0.1', '%'].flatMap((host) => [
-      `CREATE USER IF NOT EXISTS 'root'@'${host}';`,
-      `ALTER USER 'root'@'${host}' IDENTIFIED BY '${password}';`,
-      `GRANT ALL ON *.* TO 'root'@'${host}' WITH GRANT OPTION;`,
-    ]);
-    fs.writeFileSync(initSql, ['FLUSH PRIVILEGES;', ...grants].join('\n'), { mode: 0o600 });
-    const initArgs = words('--auth-root-authentication-method=normal --skip-test-db');
-    await run(installDb, [...common, ...initArgs, `--extra-file=${initSql}`], {});
-    fs.rmSync(initSql);
-  });
+  };
+}
+
+/**
+ * Creates the system tables in `dir` with root's password set during bootstrap, so the server never
+ * runs passwordless. FLUSH PRIVILEGES loads the grant tables, which bootstrap mode otherwise skips;
+ * bootstrap reads one statement per line. `serverArgs`: where the data folder is (options or a defaults file).
+ */
+export async function installMariaDb(
+  installDb: string,
+  dir: string,
+  password: string,
+  serverArgs: readonly string[],
+): Promise<void> {
+  const initSql = path.join(dir, 'init.sql');
+  const grants = ['localhost', '127.0.0.1', '%'].flatMap((host) => [
+    `CREATE USER IF NOT EXISTS 'root'@'${host}';`,
+    `ALTER USER 'root'@'${host}' IDENTIFIED BY '${password}';`,
+    `GRANT ALL ON *.* TO 'root'@'${host}' WITH GRANT OPTION;`,
+  ]);
+  fs.writeFileSync(initSql, ['FLUSH PRIVILEGES;', ...grants].join('\n'), { mode: 0o600 });
+  const initArgs = words('--auth-root-authentication-method=normal --skip-test-db');
+  await run(installDb, [...serverArgs, ...initArgs, `--extra-file=${initSql}`], {});
+  fs.rmSync(initSql);
 }
