@@ -8,6 +8,7 @@ import type { ResolvedDatabase } from '../config/resolve-databases.js';
 import type { EntityRegistry } from '../entities/entity-registry.js';
 import { tagErrorsWithKey } from '../errors/database-unavailable.filter.js';
 import { assertSqliteFileExists, missingDatabase, withoutEnsureDatabase } from './missing-database.js';
+import { cheaperForks } from './fork-cost.js';
 import { connectionsOf, limitAcquireWait } from './pool-guard.js';
 import { DatabaseClosedError, DatabaseConnectionError, MultiDbError } from '../errors/multi-db.error.js';
 import { nameKeyOnConnectionLoss } from './connection-lost.js';
@@ -137,7 +138,7 @@ export async function closeAll(
 }
 
 /**
- * What every ORM of ours gets before it connects: errors tagged with its key, a bounded wait for a
+ * What every ORM of ours gets before it connects: errors tagged with its key, cheaper forks, a bounded wait for a
  * pooled connection, reads that fall back from dead replicas, and no relation across databases.
  */
 export function equipOrm(
@@ -147,6 +148,7 @@ export function equipOrm(
   logger: Pick<Logger, 'warn'>,
 ): void {
   tagErrorsWithKey(orm, config.key);
+  cheaperForks(orm);
   nameKeyOnConnectionLoss(orm, config);
   for (const [i, connection] of connectionsOf(orm).entries()) {
     installFailover(connection, config.driver, config.hostLists[i], config);
