@@ -10,12 +10,13 @@ interface Row {
   unit: string;
   a: { label: string; stats: { samples: number[] } };
   b: { label: string; stats: { samples: number[] } };
-  ratio: { definition: string };
+  workload: string;
+  ratio: { definition: string; median: number };
   goal: { op: string; value: number } | null;
 }
 
 describe('bench scenario 1 (issue #16): the verdict is A/R, against MikroORM’s own RequestContext', () => {
-  it('gives the A/R rows (findOne and find) the ≥ 1.00 goal, and A/B (a bare fork) none', async () => {
+  it('gives the A/R rows (findOne and find) the ≥ 1.00 goal, A/B (a bare fork) none, and prices the per-query equipment in ns', async () => {
     const result = await run({
       smoke: true,
       tmpDir: mkdtempSync(join(tmpdir(), 'multidb-bench-1-')),
@@ -37,5 +38,16 @@ describe('bench scenario 1 (issue #16): the verdict is A/R, against MikroORM’s
     const bareFork = rows.find((row) => row.name === 'SQLite: findOne by primary key, vs a bare fork');
     expect(bareFork?.goal).toBeNull();
     expect(bareFork?.b.label).toBe('MikroORM: em.fork().getRepository');
+
+    // the price list: each piece of per-query equipment by itself, in nanoseconds of CPU
+    const prices = rows.filter((row) => row.name.startsWith('price of '));
+    expect(prices.map((row) => row.name)).toEqual([
+      'price of the connection guard, per checkout',
+      'price of the error tagging, per query',
+    ]);
+    expect(prices[0]?.workload).toMatch(/: -?\d+ \[-?\d+–-?\d+\] ns of CPU per checkout$/);
+    expect(prices[1]?.workload).toMatch(/: -?\d+ \[-?\d+–-?\d+\] ns of CPU per query$/);
+    // the guard does more than a bare driver that answers at once
+    expect(prices[0]?.ratio.median).toBeLessThan(1);
   });
 });

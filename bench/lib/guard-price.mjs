@@ -1,0 +1,112 @@
+/**
+ * Scenario 1's price list: what nestjs-multidb's per-query equipment costs by itself, on drivers
+ * that answer at once so that nothing else is measured. Comparing whole queries cannot resolve a
+ * few hundred nanoseconds: two identical MikroORM instances differ by ±2 % (scenario 1's A/A
+ * control), more than the equipment costs. The equipment is internal, not public API: it is taken
+ * from the dist/ of the package under test (this repository's, or BENCH_MULTIDB_ROOT's).
+ */
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { alternateOps, compareRow, summarize } from './harness.mjs';
+
+const root = resolve(process.env.BENCH_MULTIDB_ROOT ?? join(fileURLToPath(import.meta.url), '../../..'));
+/** @param {string} file a module of dist/ */
+const internal = (file) => import(pathToFileURL(join(root, 'dist', file)).href);
+
+/** A Kysely driver of a pool whose checkouts resolve at once (the shape of pg's and mysql2's). */
+function instantDriver() {
+  const connection = { executeQuery: async () => ({ rows: [] }) };
+  return {
+    acquireConnection: async () => connection,
+    releaseConnection: async () => undefined,
+    beginTransaction: async () => undefined,
+    commitTransaction: async () => undefined,
+    rollbackTransaction: async () => undefined,
+    destroy: async () => undefined,
+  };
+}
+
+/** A MikroORM connection as the guard sees it: it creates a Kysely dialect over `instantDriver`. */
+function instantConnection() {
+  return {
+    createKyselyDialect: () => ({
+      createAdapter: () => ({ supportsMultipleConnections: true }),
+      createDriver: instantDriver,
+    }),
+    execute: async () => [],
+  };
+}
+
+/** A MikroORM instance as the error tagging sees it: one connection, no replicas. */
+function instantOrm() {
+  const converter = { convertException: (/** @type {Error} */ error) => error };
+  return {
+    driver: { connection: instantConnection(), replicas: [] },
+    config: { getPlatform: () => ({ getExceptionConverter: () => converter }) },
+  };
+}
+
+/**
+ * Two rows: the connection guard per checkout (acquire + release) and the error tagging per
+ * query, each with and without, in interleaved rounds of CPU time.
+ * @param {{ smoke: boolean }} config
+ * @returns {Promise<import('./harness.mjs').Row[]>}
+ */
+export async function guardPriceRows(config) {
+  const [{ guardConnection }, { tagErrorsWithKey }] = await Promise.all([
+    internal('orm/pool-guard.js'),
+    internal('errors/database-unavailable.filter.js'),
+  ]);
+  const plain = instantDriver();
+  const owner = instantConnection();
+  guardConnection(owner, 'bench', 10_000, 10);
+  const guarded = owner.createKyselyDialect().createDriver();
+  /** @param {ReturnType<typeof instantDriver>} driver */
+  const checkout = (driver) => async () => driver.releaseConnection(await driver.acquireConnection());
+  const untagged = instantOrm();
+  const tagged = instantOrm();
+  tagErrorsWithKey(tagged, 'bench');
+
+  const sizes = config.smoke
+    ? { rounds: 2, warmup: 1, opsPerRound: 10_000, block: 1_000 }
+    : { rounds: 22, warmup: 3, opsPerRound: 100_000, block: 5_000 };
+  const samples = await alternateOps(
+    {
+      plain: checkout(plain),
+      guarded: checkout(guarded),
+      untagged: () => untagged.driver.connection.execute(),
+      tagged: () => tagged.driver.connection.execute(),
+    },
+    { ...sizes, label: '1 price list', clock: 'cpu' },
+  );
+  /** @param {number[]} withIt @param {number[]} without per-round ns of CPU one op costs more */
+  const extraNs = (withIt, without) => summarize(withIt.map((ops, r) => 1e9 / ops - 1e9 / without[r]));
+  const common = {
+    scenario: '1',
+    sizes: `${sizes.rounds} rounds × ${sizes.opsPerRound.toLocaleString('en-US')} ops per side, turns of ${sizes.block}`,
+    unit: 'ops per CPU-second',
+    goal: null,
+  };
+  const guard = extraNs(samples.guarded, samples.plain);
+  const tag = extraNs(samples.tagged, samples.untagged);
+  /** @param {{ median: number, q1: number, q3: number }} s */
+  const ns = (s) => `${s.median.toFixed(0)} [${s.q1.toFixed(0)}–${s.q3.toFixed(0)}] ns of CPU`;
+  return [
+    compareRow({
+      ...common,
+      name: 'price of the connection guard, per checkout',
+      workload: `acquire + release on a pool driver that answers at once (pg's and mysql2's shape), with (A) and without (B) the connection guard (acquire timeout, connect-error mark, busy-connection tracking, refusal once closed): ${ns(guard)} per checkout`,
+      a: { label: 'with the connection guard', samples: samples.guarded },
+      b: { label: 'the bare driver', samples: samples.plain },
+      ratioDefinition: 'A / B ops per CPU-second',
+    }),
+    compareRow({
+      ...common,
+      name: 'price of the error tagging, per query',
+      workload: `a connection's execute() that answers at once, with (A) and without (B) the error tagging (each error marked with its database key): ${ns(tag)} per query`,
+      a: { label: 'with the error tagging', samples: samples.tagged },
+      b: { label: 'the bare execute()', samples: samples.untagged },
+      ratioDefinition: 'A / B ops per CPU-second',
+    }),
+  ];
+}
