@@ -7,7 +7,7 @@
  */
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { alternateOps, compareRow, summarize } from './harness.mjs';
+import { alternateOps, compareRow, msPerOp, opCounts, summarize } from './harness.mjs';
 
 const root = resolve(process.env.BENCH_MULTIDB_ROOT ?? join(fileURLToPath(import.meta.url), '../../..'));
 /** @param {string} file a module of dist/ */
@@ -67,26 +67,28 @@ export async function guardPriceRows(config) {
   const tagged = instantOrm();
   tagErrorsWithKey(tagged, 'bench');
 
-  const sizes = config.smoke
-    ? { rounds: 2, warmup: 1, opsPerRound: 10_000, block: 1_000 }
-    : { rounds: 22, warmup: 3, opsPerRound: 100_000, block: 5_000 };
-  const samples = await alternateOps(
-    {
-      plain: checkout(plain),
-      guarded: checkout(guarded),
-      untagged: () => untagged.driver.connection.execute(),
-      tagged: () => tagged.driver.connection.execute(),
-    },
-    { ...sizes, label: '1 price list', clock: 'cpu' },
-  );
+  // turns of 10 ms: a thread's CPU clock ticks every 1–2 ms here (scheduler ticks)
+  const target = config.smoke
+    ? { rounds: 2, warmup: 1, roundMs: 20, blockMs: 10 }
+    : { rounds: 22, warmup: 3, roundMs: 100, blockMs: 10 };
+  /** @param {string} label @param {Record<string, (i: number) => Promise<unknown>>} sides */
+  const measure = async (label, sides) => {
+    const sizes = { ...target, ...opCounts(await msPerOp(Object.values(sides)[0]), target) };
+    const samples = await alternateOps(sides, { ...sizes, label: `1 price of ${label}`, clock: 'cpu' });
+    return {
+      samples,
+      sizes: `${sizes.rounds} rounds × ${sizes.opsPerRound.toLocaleString('en-US')} ops per side, turns of ${sizes.block.toLocaleString('en-US')}`,
+    };
+  };
+  const checkouts = await measure('the connection guard', { plain: checkout(plain), guarded: checkout(guarded) });
+  const queries = await measure('the error tagging', {
+    untagged: () => untagged.driver.connection.execute(),
+    tagged: () => tagged.driver.connection.execute(),
+  });
+  const samples = { ...checkouts.samples, ...queries.samples };
   /** @param {number[]} withIt @param {number[]} without per-round ns of CPU one op costs more */
   const extraNs = (withIt, without) => summarize(withIt.map((ops, r) => 1e9 / ops - 1e9 / without[r]));
-  const common = {
-    scenario: '1',
-    sizes: `${sizes.rounds} rounds × ${sizes.opsPerRound.toLocaleString('en-US')} ops per side, turns of ${sizes.block}`,
-    unit: 'ops per CPU-second',
-    goal: null,
-  };
+  const common = { scenario: '1', unit: 'ops per CPU-second', goal: null };
   const guard = extraNs(samples.guarded, samples.plain);
   const tag = extraNs(samples.tagged, samples.untagged);
   /** @param {{ median: number, q1: number, q3: number }} s */
@@ -95,6 +97,7 @@ export async function guardPriceRows(config) {
     compareRow({
       ...common,
       name: 'price of the connection guard, per checkout',
+      sizes: checkouts.sizes,
       workload: `acquire + release on a pool driver that answers at once (pg's and mysql2's shape), with (A) and without (B) the connection guard (acquire timeout, connect-error mark, busy-connection tracking, refusal once closed): ${ns(guard)} per checkout`,
       a: { label: 'with the connection guard', samples: samples.guarded },
       b: { label: 'the bare driver', samples: samples.plain },
@@ -103,6 +106,7 @@ export async function guardPriceRows(config) {
     compareRow({
       ...common,
       name: 'price of the error tagging, per query',
+      sizes: queries.sizes,
       workload: `a connection's execute() that answers at once, with (A) and without (B) the error tagging (each error marked with its database key): ${ns(tag)} per query`,
       a: { label: 'with the error tagging', samples: samples.tagged },
       b: { label: 'the bare execute()', samples: samples.untagged },

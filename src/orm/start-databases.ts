@@ -138,8 +138,9 @@ export async function closeAll(
 }
 
 /**
- * What every ORM of ours gets before it connects: errors tagged with its key, cheaper forks, a bounded wait for a
- * pooled connection, reads that fall back from dead replicas, and no relation across databases.
+ * What every ORM of ours gets before it connects: errors tagged with its key, cheaper forks, a
+ * bounded wait for a pooled connection, reads that fall back from dead replicas, and no relation
+ * across databases.
  */
 export function equipOrm(
   config: ResolvedDatabase,
