@@ -23,7 +23,13 @@ const Credit = new EntitySchema<Entry>({
 });
 Object.assign(Credit.meta.class, { __database__: 'ledger' });
 
-/** A primary with a synchronous standby, and an app whose `default` lists both (read-write); `ledger` and the coordinator log elsewhere. */
+/** Teardown steps, run in reverse after each test. */
+const cleanup: (() => Promise<void>)[] = [];
+
+/**
+ * A primary with a synchronous standby, and an app whose `default` lists both (read-write); `ledger`
+ * and the coordinator log elsewhere. Each piece is registered for teardown as soon as it exists.
+ */
 async function cluster(): Promise<{
   primary: ThrowawayServer;
   standby: ThrowawayServer;
@@ -31,8 +37,10 @@ async function cluster(): Promise<{
   ledger: string;
 }> {
   const primary = await startPostgres();
+  cleanup.push(() => primary.destroy());
   await primary.createDatabase('app');
   const standby = await startPostgresReplica(primary);
+  cleanup.push(() => standby.destroy());
   await primary.query("alter system set synchronous_standby_names = '*'");
   await primary.query('select pg_reload_conf()');
   await primary.query('alter database app set synchronous_commit = on');
@@ -43,6 +51,7 @@ async function cluster(): Promise<{
     entities: [Debit, Credit],
     transactions: { coordinator: 'ledger' },
   });
+  cleanup.push(() => booted.app.close());
   await booted.db.createAll();
   return { primary, standby, booted, ledger };
 }
@@ -58,18 +67,12 @@ const transfer = (db: DbService, ref: string, options: Parameters<DbService['tra
   );
 
 describe('two-phase transactions across a failover (issue #19)', () => {
-  const cleanup: (() => Promise<void>)[] = [];
   afterEach(async () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   });
 
   it('a participant whose primary dies before PREPARE aborts cleanly; the next transaction commits on the promoted standby', async () => {
     const { primary, standby, booted, ledger } = await cluster();
-    cleanup.push(
-      () => primary.destroy(),
-      () => standby.destroy(),
-      () => booted.app.close(),
-    );
     const error = await rejection(
       booted.db.transaction(
         ['default', 'ledger'],
@@ -102,11 +105,6 @@ describe('two-phase transactions across a failover (issue #19)', () => {
 
   it('a primary that dies after the commit decision: recovery finds its prepared transaction on the promoted standby and commits it', async () => {
     const { primary, standby, booted, ledger } = await cluster();
-    cleanup.push(
-      () => primary.destroy(),
-      () => standby.destroy(),
-      () => booted.app.close(),
-    );
     const error = await rejection(
       transfer(booted.db, 'in-doubt', {
         onStep: (step) => {
