@@ -10,6 +10,7 @@ import { tagErrorsWithKey } from '../errors/database-unavailable.filter.js';
 import { assertSqliteFileExists, missingDatabase, withoutEnsureDatabase } from './missing-database.js';
 import { cheaperForks } from './fork-cost.js';
 import { connectionsOf, limitAcquireWait } from './pool-guard.js';
+import { reuseSqliteStatements } from './sqlite-statements.js';
 import { DatabaseClosedError, DatabaseConnectionError, MultiDbError } from '../errors/multi-db.error.js';
 import { nameKeyOnConnectionLoss } from './connection-lost.js';
 import { installFailover } from './host-failover.js';
@@ -138,9 +139,9 @@ export async function closeAll(
 }
 
 /**
- * What every ORM of ours gets before it connects: errors tagged with its key, cheaper forks, a
- * bounded wait for a pooled connection, reads that fall back from dead replicas, and no relation
- * across databases.
+ * What every ORM of ours gets before it connects: errors tagged with its key, cheaper forks, reused
+ * SQLite statements, a bounded wait for a pooled connection, reads that fall back from dead
+ * replicas, and no relation across databases.
  */
 export function equipOrm(
   config: ResolvedDatabase,
@@ -154,6 +155,7 @@ export function equipOrm(
   for (const [i, connection] of connectionsOf(orm).entries()) {
     installFailover(connection, config.driver, config.hostLists[i], config);
   }
+  if (config.driver === 'sqlite') reuseSqliteStatements(orm); // before the guard wraps the driver
   limitAcquireWait(orm, config.key, config.acquireTimeout);
   fallBackFromDeadReplicas(orm, (index, error) =>
     logger.warn(
