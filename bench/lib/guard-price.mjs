@@ -2,11 +2,15 @@
  * Scenario 1's price list: what nestjs-multidb's per-query equipment costs by itself, on drivers
  * that answer at once so that nothing else is measured. Comparing whole queries cannot resolve a
  * few hundred nanoseconds: two identical MikroORM instances differ by ±2 % (scenario 1's A/A
- * control), more than the equipment costs. The equipment is internal, not public API: it is taken
- * from the dist/ of the package under test (this repository's, or BENCH_MULTIDB_ROOT's).
+ * control), more than the equipment costs. And what SQLite's statement reuse saves per query, on a
+ * real in-memory database. The equipment is internal, not public API: it is taken from the dist/
+ * of the package under test (this repository's, or BENCH_MULTIDB_ROOT's).
  */
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { MikroORM } from '@mikro-orm/core';
+import { SqliteDriver } from '@mikro-orm/sqlite';
+import { idAt, itemRows, itemSchema } from './entities.mjs';
 import { alternateOps, compareRow, msPerOp, opCounts, summarize } from './harness.mjs';
 
 const root = resolve(process.env.BENCH_MULTIDB_ROOT ?? join(fileURLToPath(import.meta.url), '../../..'));
@@ -46,16 +50,41 @@ function instantOrm() {
   };
 }
 
+/** The primary-key read MikroORM's findOne sends, as its template (MikroORM writes the value in). */
+const FIND_ONE_SQL = 'select `i0`.* from `items` as `i0` where `i0`.`id` = ? limit 1';
+
 /**
- * Two rows: the connection guard per checkout (acquire + release) and the error tagging per
- * query, each with and without, in interleaved rounds of CPU time.
+ * An in-memory SQLite MikroORM with `rows` items, `equip` applied before it connects.
+ * @param {number} rows
+ * @param {(orm: MikroORM) => void} equip
+ */
+async function sqliteOrm(rows, equip) {
+  const orm = await MikroORM.init({
+    driver: SqliteDriver,
+    dbName: ':memory:',
+    entities: [itemSchema()],
+    connect: false,
+  });
+  equip(orm);
+  await orm.schema.create();
+  const em = orm.em.fork();
+  for (const row of itemRows(rows)) em.create('Item', row);
+  await em.flush();
+  return orm;
+}
+
+/**
+ * Three rows: the connection guard per checkout (acquire + release) and the error tagging per
+ * query, each with and without, and SQLite's statement reuse per primary-key read (its
+ * `connection.execute`, the query findOne sends), in interleaved rounds of CPU time.
  * @param {{ smoke: boolean }} config
  * @returns {Promise<import('./harness.mjs').Row[]>}
  */
 export async function guardPriceRows(config) {
-  const [{ guardConnection }, { tagErrorsWithKey }] = await Promise.all([
+  const [{ guardConnection }, { tagErrorsWithKey }, { reuseSqliteStatements }] = await Promise.all([
     internal('orm/pool-guard.js'),
     internal('errors/database-unavailable.filter.js'),
+    internal('orm/sqlite-statements.js'),
   ]);
   const plain = instantDriver();
   const owner = instantConnection();
@@ -85,12 +114,22 @@ export async function guardPriceRows(config) {
     untagged: () => untagged.driver.connection.execute(),
     tagged: () => tagged.driver.connection.execute(),
   });
-  const samples = { ...checkouts.samples, ...queries.samples };
+  const rows = config.smoke ? 100 : 1000;
+  const [literal, reused] = await Promise.all([
+    sqliteOrm(rows, () => undefined),
+    sqliteOrm(rows, (orm) => reuseSqliteStatements(orm)),
+  ]);
+  /** @param {MikroORM} orm */
+  const read = (orm) => (/** @type {number} */ i) => orm.em.getConnection().execute(FIND_ONE_SQL, [idAt(i, rows)]);
+  const reads = await measure('SQLite statement reuse', { literal: read(literal), reused: read(reused) });
+  await Promise.all([literal.close(true), reused.close(true)]);
+  const samples = { ...checkouts.samples, ...queries.samples, ...reads.samples };
   /** @param {number[]} withIt @param {number[]} without per-round ns of CPU one op costs more */
   const extraNs = (withIt, without) => summarize(withIt.map((ops, r) => 1e9 / ops - 1e9 / without[r]));
   const common = { scenario: '1', unit: 'ops per CPU-second', goal: null };
   const guard = extraNs(samples.guarded, samples.plain);
   const tag = extraNs(samples.tagged, samples.untagged);
+  const saved = extraNs(samples.literal, samples.reused);
   /** @param {{ median: number, q1: number, q3: number }} s */
   const ns = (s) => `${s.median.toFixed(0)} [${s.q1.toFixed(0)}–${s.q3.toFixed(0)}] ns of CPU`;
   return [
@@ -110,6 +149,15 @@ export async function guardPriceRows(config) {
       workload: `a connection's execute() that answers at once, with (A) and without (B) the error tagging (each error marked with its database key): ${ns(tag)} per query`,
       a: { label: 'with the error tagging', samples: samples.tagged },
       b: { label: 'the bare execute()', samples: samples.untagged },
+      ratioDefinition: 'A / B ops per CPU-second',
+    }),
+    compareRow({
+      ...common,
+      name: 'SQLite statement reuse, per query',
+      sizes: `${rows} rows, in-memory SQLite; ${reads.sizes}`,
+      workload: `the primary-key read findOne sends (connection.execute of its template and one id), on a plain MikroORM with (A) and without (B) nestjs-multidb's statement reuse (values bound, compiled statements kept): ${ns(saved)} less per query`,
+      a: { label: 'statements reused', samples: samples.reused },
+      b: { label: "MikroORM's literal SQL, compiled every time", samples: samples.literal },
       ratioDefinition: 'A / B ops per CPU-second',
     }),
   ];

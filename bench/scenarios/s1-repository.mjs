@@ -198,9 +198,10 @@ export async function run(config) {
       'on the plain MikroORM of B, in the same rounds, so A/R is what nestjs-multidb adds (context, lookups, connection ' +
       'guard) over what any request context costs. A/B (no goal) compares with a bare fork and no context at all; on ' +
       'findOne B′, a second plain MikroORM identical to B: B′/B is the A/A control, the resolution of the measurement ' +
-      'on this machine. The last two rows price the per-query equipment every database of nestjs-multidb has (the ' +
+      'on this machine. The next two rows price the per-query equipment every database of nestjs-multidb has (the ' +
       'connection guard, the error tagging) by itself, on a driver that answers at once: a whole query cannot resolve ' +
-      'a few hundred nanoseconds.',
+      'a few hundred nanoseconds. The last row measures what SQLite saves per query by reusing compiled statements ' +
+      '(MikroORM writes every value into the SQL, so without it better-sqlite3 compiles each query anew).',
     rows,
   };
 }
