@@ -13,14 +13,21 @@ export function takeConnectionPolicy(key: string, merged: Record<string, unknown
     lazy = false,
     acquireTimeout = DEFAULT_ACQUIRE_TIMEOUT_MS,
     shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    reuseStatements = true,
   } = merged as ConnectionPolicy;
   delete merged.lazy;
   delete merged.acquireTimeout;
   delete merged.shutdownTimeout;
-  if (typeof lazy !== 'boolean')
-    throw new InvalidOptionsError(messages.optionWrongType(`${key}.lazy`, 'true or false', describe(lazy)), { key });
+  delete merged.reuseStatements;
+  for (const [name, value] of Object.entries({ lazy, reuseStatements })) {
+    if (typeof value !== 'boolean')
+      throw new InvalidOptionsError(messages.optionWrongType(`${key}.${name}`, 'true or false', describe(value)), {
+        key,
+      });
+  }
   return {
     lazy,
+    reuseStatements,
     acquireTimeout: checkDuration(key, 'acquireTimeout', acquireTimeout),
     // 0: destroy busy connections at once
     shutdownTimeout: checkDuration(key, 'shutdownTimeout', shutdownTimeout, 0),

@@ -55,9 +55,10 @@ export const DATABASE_OPTIONS = [
   'shutdownTimeout',
   'hosts',
   'targetSessionAttrs',
+  'reuseStatements',
 ] as const;
 /** Our options that `common` also takes. */
-const COMMON_OPTIONS = ['lazy', 'acquireTimeout', 'shutdownTimeout'] as const;
+const COMMON_OPTIONS = ['lazy', 'acquireTimeout', 'shutdownTimeout', 'reuseStatements'] as const;
 /** The keys of `pool` (see `PoolOptions`); `idleTimeoutMillis` is MikroORM's name of `idleTimeout`. */
 export const POOL_OPTIONS = ['min', 'max', 'idleTimeout', 'maxLifetime', 'idleTimeoutMillis'] as const;
 

@@ -47,6 +47,8 @@ export interface ResolvedDatabase {
   acquireTimeout: number;
   /** Milliseconds closing waits for connections in use before destroying them. */
   shutdownTimeout: number;
+  /** SQLite: bind values and keep compiled statements (`reuseStatements`). */
+  reuseStatements: boolean;
   /** MikroORM options without `driver` resolution and entities. */
   options: MikroOrmOptions & Record<string, unknown>;
 }
@@ -173,7 +175,7 @@ function resolveOne(
     mergeOptions(common as Record<string, unknown>, parsed.options),
     explicit as Record<string, unknown>,
   );
-  const { lazy, acquireTimeout, shutdownTimeout } = takeConnectionPolicy(key, merged);
+  const { lazy, acquireTimeout, shutdownTimeout, reuseStatements } = takeConnectionPolicy(key, merged);
   // given only as no-ops (none, or this key), and set by us: below, and at start-up
   delete merged.entities;
   delete merged.entitiesTs;
@@ -207,6 +209,7 @@ function resolveOne(
     lazy,
     acquireTimeout,
     shutdownTimeout,
+    reuseStatements,
     options: merged,
   };
 }

@@ -155,7 +155,7 @@ export function equipOrm(
   for (const [i, connection] of connectionsOf(orm).entries()) {
     installFailover(connection, config.driver, config.hostLists[i], config);
   }
-  if (config.driver === 'sqlite') reuseSqliteStatements(orm); // before the guard wraps the driver
+  if (config.driver === 'sqlite' && config.reuseStatements) reuseSqliteStatements(orm); // before the guard
   limitAcquireWait(orm, config.key, config.acquireTimeout);
   fallBackFromDeadReplicas(orm, (index, error) =>
     logger.warn(

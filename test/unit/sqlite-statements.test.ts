@@ -1,6 +1,6 @@
 import { EntitySchema, raw, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { MikroORM, SqliteDriver } from '@mikro-orm/sqlite';
-import { databaseKeyOfError } from 'nestjs-multidb';
+import { databaseKeyOfError, InvalidOptionsError } from 'nestjs-multidb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { bindParameters, MAX_BOUND_VALUES } from '../../src/orm/sqlite-parameters.js';
 import { KEPT_STATEMENTS } from '../../src/orm/sqlite-statements.js';
@@ -166,6 +166,25 @@ describe('SQLite runs MikroORM queries with their values bound, on statements it
     expect(compile).toHaveBeenCalledTimes(1);
     const [found] = await ours.runInContext(() => ours.em().find(Thing, { id: 1 }));
     expect(found?.name).toBe('a');
+  });
+
+  it('reuseStatements: false runs every query as MikroORM writes it; a value that is not a boolean is refused', async () => {
+    const compile = await spyOnCompile();
+    booted = await boot({ databases: { default: { url: 'sqlite://', reuseStatements: false } }, entities: [Thing] });
+    const { db } = booted;
+    await db.createAll();
+    compile.mockClear();
+    for (let id = 1; id <= 5; id++) await db.runInContext(() => db.em().findOne(Thing, { id }));
+    expect(compile).toHaveBeenCalledTimes(5);
+    await booted.app.close();
+    booted = undefined;
+
+    const refused = await rejection(
+      boot({ databases: { default: 'sqlite://' }, common: { reuseStatements: 'yes' }, entities: [Thing] } as never),
+    );
+    expect(refused).toBeInstanceOf(InvalidOptionsError);
+    expect(refused.message).toContain('default.reuseStatements');
+    expect(refused.message).toContain('true or false');
   });
 
   it('keeps its last KEPT_STATEMENTS statements: one more template compiles the evicted one again', async () => {
