@@ -19,7 +19,9 @@ import { multiDbContext } from './nest.mjs';
 
 /**
  * @param {import('./config.mjs').BenchConfig} config
- * @param {{ id: string, title: string, databases: number, goal: number }} spec `databases`: how many are configured (≥ 2; the request touches 2)
+ * @param {{ id: string, title: string, databases: number, goal: number, control?: boolean }} spec `databases`: how many
+ *   are configured (≥ 2; the request touches 2); `control`: also run A in a second process (A′), whose
+ *   ratio to A, in the same rounds, is the resolution of the measure (an A/A control)
  */
 export async function runHttpComparison(config, spec) {
   const extras = spec.databases - 2;
@@ -73,22 +75,27 @@ export async function runHttpComparison(config, spec) {
   let result;
   /** @type {string[]} shutdown problems of the apps, reported with the results */
   const notes = [];
+  const tag = spec.id.replace('3', '');
+  /** @type {Record<string, import('./http-servers.mjs').AppServer>} */
   const servers = {
-    A: await startServer('multidb-app.mjs', env, { tag: spec.id.replace('3', '') }),
-    B: await startServer('mikro-orm-nestjs-app.mjs', env, { tag: spec.id.replace('3', '') }),
+    A: await startServer('multidb-app.mjs', env, { tag }),
+    B: await startServer('mikro-orm-nestjs-app.mjs', env, { tag }),
   };
+  if (spec.control) servers.C = await startServer('multidb-app.mjs', env, { tag: `${tag}-control` });
+  /** The apps, in turn order: A, B and, with a control, A′ (C). */
+  const sides = /** @type {('A' | 'B' | 'C')[]} */ (Object.keys(servers));
   try {
     const [a, b] = await Promise.all([servers.A.get('/items/7'), servers.B.get('/items/7')]);
     if (a !== b || !a.includes('"pg":{"id":7') || !a.includes('"lite":{"id":7')) {
       throw new Error(`the two apps answer differently:\n A: ${a}\n B: ${b}`);
     }
     const requests = Array.from({ length: 64 }, (_, i) => ({ method: 'GET', path: `/items/${idAt(i, sizes.rows)}` }));
-    /** @type {Record<'A' | 'B', number[]>} */
-    const perSecond = { A: [], B: [] };
-    /** @type {Record<'A' | 'B', number[]>} */
-    const p50 = { A: [], B: [] };
+    /** @type {Record<string, number[]>} */
+    const perSecond = { A: [], B: [], C: [] };
+    /** @type {Record<string, number[]>} */
+    const p50 = { A: [], B: [], C: [] };
     /**
-     * @param {'A' | 'B'} side
+     * @param {'A' | 'B' | 'C'} side
      * @param {{ seconds?: number, amount?: number }} size
      */
     const load = async (side, size) => {
@@ -103,15 +110,14 @@ export async function runHttpComparison(config, spec) {
       return result;
     };
     progress(`${spec.id} warm-up: ${sizes.warmupSeconds} s per app`);
-    await load('A', { seconds: sizes.warmupSeconds });
-    await load('B', { seconds: sizes.warmupSeconds });
-    /** @type {Record<'A' | 'B', number[]>} */
-    const samples = { A: [], B: [] };
+    for (const side of sides) await load(side, { seconds: sizes.warmupSeconds });
+    /** @type {Record<string, number[]>} */
+    const samples = { A: [], B: [], C: [] };
     for (let round = 0; round < sizes.rounds; round++) {
       // a short untimed burst first: the app's pools have idled while the other app ran (node-postgres
       // closes clients idle for 10 s), so every measured round starts hot
       gc(); // the load generator's own garbage
-      for (const side of /** @type {const} */ (['A', 'B'])) {
+      for (const side of sides) {
         // requests/s come from this burst, which runs for a set time: a turn of a set number of
         // requests ends on autocannon's one-second ticker, so its duration says nothing of the app
         const burst = await load(side, { seconds: burstSeconds });
@@ -120,9 +126,9 @@ export async function runHttpComparison(config, spec) {
       }
       // within the round the apps take turns of `turn` requests (A B | B A …): the virtual CPUs of a
       // shared machine change speed within seconds, and short turns let both apps see the same machine
-      const cpu = { A: 0, B: 0 };
+      const cpu = { A: 0, B: 0, C: 0 };
       for (let t = 0; t < sizes.turns; t++) {
-        for (const side of /** @type {const} */ ((t + round) % 2 === 0 ? ['A', 'B'] : ['B', 'A'])) {
+        for (const side of (t + round) % 2 === 0 ? sides : [...sides].reverse()) {
           const { cpuPerRequest, result } = await serverCpuPerRequest(servers[side], sizes.turn, () =>
             load(side, { amount: sizes.turn }),
           );
@@ -130,9 +136,10 @@ export async function runHttpComparison(config, spec) {
           if (t === 0) p50[side].push(result.latency.p50);
         }
       }
-      for (const side of /** @type {const} */ (['A', 'B'])) samples[side].push(cpu[side]);
+      for (const side of sides) samples[side].push(cpu[side]);
       progress(
-        `${spec.id} server CPU µs per request: round ${round + 1}/${sizes.rounds} A=${cpu.A.toFixed(0)} B=${cpu.B.toFixed(0)}`,
+        `${spec.id} server CPU µs per request: round ${round + 1}/${sizes.rounds} A=${cpu.A.toFixed(0)} B=${cpu.B.toFixed(0)}` +
+          (spec.control ? ` A′=${cpu.C.toFixed(0)}` : ''),
       );
     }
     const ms = (/** @type {number[]} */ xs) => `${summarize(xs).median.toFixed(1)} ms`;
@@ -153,6 +160,20 @@ export async function runHttpComparison(config, spec) {
           ratioDefinition: 'A / B server CPU µs per request',
           goal: atMost(spec.goal),
         }),
+        ...(spec.control
+          ? [
+              compareRow({
+                ...common,
+                name: `HTTP GET reading SQLite + PostgreSQL, ${spec.databases} databases configured: A/A control`,
+                workload: `${common.workload}; A′ is the nestjs-multidb app again, in a process of its own, taking its turns in the same rounds: A′/A is the resolution of the server-CPU measure on this machine`,
+                unit: 'µs CPU/request',
+                a: { label: 'nestjs-multidb A′ (identical to A)', samples: samples.C },
+                b: { label: 'nestjs-multidb', samples: samples.A },
+                ratioDefinition: 'A′ / A server CPU µs per request',
+                goal: null,
+              }),
+            ]
+          : []),
         compareRow({
           ...common,
           name: `HTTP GET reading SQLite + PostgreSQL, ${spec.databases} databases configured: requests/s (load-generator-bound)`,
@@ -169,7 +190,9 @@ export async function runHttpComparison(config, spec) {
       ],
     };
   } finally {
-    for (const problem of await Promise.all([servers.A.stop(), servers.B.stop()])) if (problem) notes.push(problem);
+    for (const problem of await Promise.all(Object.values(servers).map((server) => server.stop()))) {
+      if (problem) notes.push(problem);
+    }
   }
   return { ...result, notes };
 }

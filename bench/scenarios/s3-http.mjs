@@ -8,5 +8,5 @@ export const title = 'HTTP: one endpoint, two databases';
 
 /** @param {import('../lib/config.mjs').BenchConfig} config */
 export function run(config) {
-  return runHttpComparison(config, { id: '3', title, databases: 2, goal: 0.97 });
+  return runHttpComparison(config, { id: '3', title, databases: 2, goal: 0.97, control: true });
 }
