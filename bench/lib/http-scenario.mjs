@@ -76,15 +76,14 @@ export async function runHttpComparison(config, spec) {
   /** @type {string[]} shutdown problems of the apps, reported with the results */
   const notes = [];
   const tag = spec.id.replace('3', '');
-  /** @type {Record<string, import('./http-servers.mjs').AppServer>} */
-  const servers = {
-    A: await startServer('multidb-app.mjs', env, { tag }),
-    B: await startServer('mikro-orm-nestjs-app.mjs', env, { tag }),
-  };
-  if (spec.control) servers.C = await startServer('multidb-app.mjs', env, { tag: `${tag}-control` });
-  /** The apps, in turn order: A, B and, with a control, A′ (C). */
-  const sides = /** @type {('A' | 'B' | 'C')[]} */ (Object.keys(servers));
+  /** @type {Record<string, import('./http-servers.mjs').AppServer>} the apps started so far (all stopped below) */
+  const servers = {};
   try {
+    servers.A = await startServer('multidb-app.mjs', env, { tag });
+    servers.B = await startServer('mikro-orm-nestjs-app.mjs', env, { tag });
+    if (spec.control) servers.C = await startServer('multidb-app.mjs', env, { tag: `${tag}-control` });
+    /** The apps, in turn order: A, B and, with a control, A′ (C). */
+    const sides = /** @type {('A' | 'B' | 'C')[]} */ (Object.keys(servers));
     const [a, b] = await Promise.all([servers.A.get('/items/7'), servers.B.get('/items/7')]);
     if (a !== b || !a.includes('"pg":{"id":7') || !a.includes('"lite":{"id":7')) {
       throw new Error(`the two apps answer differently:\n A: ${a}\n B: ${b}`);

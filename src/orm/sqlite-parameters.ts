@@ -13,9 +13,9 @@ export interface BoundQuery {
 export const MAX_BOUND_VALUES = 999;
 
 /**
- * Characters after which a `?` may not be a placeholder of ours: string literals and quoted
- * identifiers (`'`, `"`), escapes (`\?`, which MikroORM turns into a literal `?`), SQLite's named
- * and numbered parameters (`$a`, `:a`, `@a`, `?1`), identifier placeholders (`??`) and comments.
+ * What makes a template other than plain, where a `?` might not be one value: string literals and
+ * quoted identifiers (`'`, `"`), escapes (`\?`, which MikroORM turns into a literal `?`), SQLite's
+ * named and numbered parameters (`$a`, `:a`, `@a`, `?1`), identifier placeholders (`??`), comments.
  */
 const NOT_PLAIN = /['"\\$:@]|--|\/\*|\?[?\d]/;
 

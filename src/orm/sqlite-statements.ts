@@ -129,8 +129,9 @@ function bindWhenKept(connection: SqlConnection, kept: { readonly current: boole
   const execute = connection.execute;
   let prepared: Prepared | undefined;
   connection.prepareQuery = function (this: SqlConnection, query, params) {
-    prepared = prepareQuery.call(this, query, params);
-    return prepared;
+    const done = prepareQuery.call(this, query, params);
+    if (kept.current) prepared = done; // held until `run` takes it, within the same synchronous stretch
+    return done;
   };
   const run = (executor: Executor, query: CompiledQuery, options: unknown) => {
     const last = prepared;

@@ -18,17 +18,28 @@ interface Row {
 // the bench's own database name on the run's PostgreSQL server (bench/lib/config.mjs), for both scenarios
 beforeAll(() => runSql('postgres', 'postgres', 'create database bench_http'));
 
+/** An HTTP scenario in smoke sizes, on the test run's PostgreSQL server. */
+function smokeRun(spec: { id: string; title: string; databases: number; goal: number; control?: boolean }) {
+  return runHttpComparison(
+    {
+      smoke: true,
+      tmpDir: mkdtempSync(join(tmpdir(), `multidb-bench-${spec.id}-`)),
+      benchDir: join(import.meta.dirname, '../../bench'),
+      pg: { urlTemplate: serverUrl('postgres', '__DATABASE__') },
+    },
+    spec,
+  );
+}
+
 describe('bench scenario 3 (issue #16): an A/A control gives the resolution of the server-CPU measure', () => {
   it('runs the nestjs-multidb app in a second process in the same rounds and reports A′/A without a goal', async () => {
-    const result = await runHttpComparison(
-      {
-        smoke: true,
-        tmpDir: mkdtempSync(join(tmpdir(), 'multidb-bench-3-')),
-        benchDir: join(import.meta.dirname, '../../bench'),
-        pg: { urlTemplate: serverUrl('postgres', '__DATABASE__') },
-      },
-      { id: '3', title: 'HTTP: one endpoint, two databases', databases: 2, goal: 0.97, control: true },
-    );
+    const result = await smokeRun({
+      id: '3',
+      title: 'HTTP: one endpoint, two databases',
+      databases: 2,
+      goal: 0.97,
+      control: true,
+    });
     expect(result.notes).toEqual([]);
     const [cpu, control, perSecond] = result.rows as [Row, Row, Row];
     expect(cpu.goal).toMatchObject({ op: '<=', value: 0.97 });
@@ -45,15 +56,12 @@ describe('bench scenario 3 (issue #16): an A/A control gives the resolution of t
 
 describe('bench scenario 3b (issue #16): 10 databases configured, the request touches 2', () => {
   it('compares server CPU per request of both apps with 10 databases configured, against the ≤ 0.80 goal', async () => {
-    const result = await runHttpComparison(
-      {
-        smoke: true,
-        tmpDir: mkdtempSync(join(tmpdir(), 'multidb-bench-3b-')),
-        benchDir: join(import.meta.dirname, '../../bench'),
-        pg: { urlTemplate: serverUrl('postgres', '__DATABASE__') },
-      },
-      { id: '3b', title: 'HTTP: one endpoint touching 2 of 10 databases', databases: 10, goal: 0.8 },
-    );
+    const result = await smokeRun({
+      id: '3b',
+      title: 'HTTP: one endpoint touching 2 of 10 databases',
+      databases: 10,
+      goal: 0.8,
+    });
     expect(result.notes).toEqual([]);
     expect(result.description).toContain('10 databases configured (the two it reads + 8 SQLite files');
     const [cpu, perSecond] = result.rows as [Row, Row];
