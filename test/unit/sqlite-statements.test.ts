@@ -1,5 +1,5 @@
 import { EntitySchema, raw, UniqueConstraintViolationException } from '@mikro-orm/core';
-import { MikroORM, SqliteDriver } from '@mikro-orm/sqlite';
+import { MikroORM, type SqlEntityManager, SqliteDriver } from '@mikro-orm/sqlite';
 import { databaseKeyOfError, InvalidOptionsError } from 'nestjs-multidb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { bindParameters, MAX_BOUND_VALUES } from '../../src/orm/sqlite-parameters.js';
@@ -185,6 +185,38 @@ describe('SQLite runs MikroORM queries with their values bound, on statements it
     expect(refused).toBeInstanceOf(InvalidOptionsError);
     expect(refused.message).toContain('default.reuseStatements');
     expect(refused.message).toContain('true or false');
+  });
+
+  it('queries built with em.getKysely() (bound by Kysely itself) reuse their statements too, and stream as before', async () => {
+    const compile = await spyOnCompile();
+    booted = await boot({ databases: { default: 'sqlite://' }, entities: [Thing] });
+    const { db } = booted;
+    await db.createAll();
+    const thing = (id: number) => ({
+      id,
+      name: `k${id}`,
+      flag: id % 2 === 0,
+      at: new Date(0),
+      big: 1n,
+      ratio: 1,
+      data: Buffer.alloc(1),
+      meta: {},
+    });
+    await db.runInContext(() => db.em().insertMany(Thing, [1, 2, 3].map(thing)));
+    const kysely = () => (db.em() as unknown as SqlEntityManager).getKysely<{ thing: { id: number; name: string } }>();
+    compile.mockClear();
+    for (const id of [1, 2, 3, 1]) {
+      const rows = await db.runInContext(() =>
+        kysely().selectFrom('thing').select(['id', 'name']).where('id', '=', id).execute(),
+      );
+      expect(rows).toEqual([{ id, name: `k${id}` }]);
+    }
+    expect(compile).toHaveBeenCalledTimes(1);
+    const streamed: string[] = [];
+    await db.runInContext(async () => {
+      for await (const thing of db.em().stream(Thing, { orderBy: { id: 'asc' } })) streamed.push(thing.name);
+    });
+    expect(streamed).toEqual(['k1', 'k2', 'k3']);
   });
 
   it('keeps its last KEPT_STATEMENTS statements: one more template compiles the evicted one again', async () => {
