@@ -126,7 +126,7 @@ export async function guardPriceRows(config) {
   const samples = { ...checkouts.samples, ...queries.samples, ...reads.samples };
   /** @param {number[]} withIt @param {number[]} without per-round ns of CPU one op costs more */
   const extraNs = (withIt, without) => summarize(withIt.map((ops, r) => 1e9 / ops - 1e9 / without[r]));
-  const common = { scenario: '1', unit: 'ops per CPU-second', goal: null };
+  const common = { scenario: '1', unit: 'ops per CPU-second', ratioDefinition: 'A / B ops per CPU-second', goal: null };
   const guard = extraNs(samples.guarded, samples.plain);
   const tag = extraNs(samples.tagged, samples.untagged);
   const saved = extraNs(samples.literal, samples.reused);
@@ -140,7 +140,6 @@ export async function guardPriceRows(config) {
       workload: `acquire + release on a pool driver that answers at once (pg's and mysql2's shape), with (A) and without (B) the connection guard (acquire timeout, connect-error mark, busy-connection tracking, refusal once closed): ${ns(guard)} per checkout`,
       a: { label: 'with the connection guard', samples: samples.guarded },
       b: { label: 'the bare driver', samples: samples.plain },
-      ratioDefinition: 'A / B ops per CPU-second',
     }),
     compareRow({
       ...common,
@@ -149,7 +148,6 @@ export async function guardPriceRows(config) {
       workload: `a connection's execute() that answers at once, with (A) and without (B) the error tagging (each error marked with its database key): ${ns(tag)} per query`,
       a: { label: 'with the error tagging', samples: samples.tagged },
       b: { label: 'the bare execute()', samples: samples.untagged },
-      ratioDefinition: 'A / B ops per CPU-second',
     }),
     compareRow({
       ...common,
@@ -158,7 +156,6 @@ export async function guardPriceRows(config) {
       workload: `the primary-key read findOne sends (connection.execute of its template and one id), on a plain MikroORM with (A) and without (B) nestjs-multidb's statement reuse (values bound, compiled statements kept): ${ns(saved)} less per query`,
       a: { label: 'statements reused', samples: samples.reused },
       b: { label: "MikroORM's literal SQL, compiled every time", samples: samples.literal },
-      ratioDefinition: 'A / B ops per CPU-second',
     }),
   ];
 }
