@@ -75,7 +75,7 @@ const DEFINITIONS: Definition[] = [
   ),
   tenantMetric('tenants_attached', 'Tenants attached to the template.', (t) => t.attached),
   tenantMetric('tenants_open', 'Tenant databases open now (holding one of maxOpen places).', (t) => t.open),
-  tenantMetric('tenants_in_use', 'Open tenant databases a request is using now.', (t) => t.inUse),
+  tenantMetric('tenants_in_use', 'Tenants a request is using now (their open database or schema).', (t) => t.inUse),
   tenantMetric('tenants_waiting', 'Tenants waiting for one of the maxOpen places.', (t) => t.waiting),
   tenantMetric('tenants_opened_total', 'Tenant databases opened.', (t) => t.opened, 'counter'),
   tenantMetric(

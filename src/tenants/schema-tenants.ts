@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Logger } from '@nestjs/common';
-import { type EntityManager, type EntityMetadata, RequestContext } from '@mikro-orm/core';
+import { type EntityManager, RequestContext } from '@mikro-orm/core';
 import type { ResolvedDatabase } from '../config/resolve-databases.js';
 import { messages } from '../errors/messages.js';
 import { InvalidOptionsError, NoTenantError, TenantClosedError, UnknownTenantError } from '../errors/multi-db.error.js';
@@ -11,12 +11,16 @@ import { followTenantSchema, sessionSql } from './schema-session.js';
 import type { TenantOrmFactory } from './tenant-orm.js';
 import type { TenantLease, TenantPools, TenantPreparer, TenantStats } from './tenant-registry.js';
 import type { TenantTemplate } from './tenant-template.js';
+import { wildcardSchema } from './wildcard-schema.js';
 
 /** What a schema-mode template needs to know of the tenant selected for the code running now. */
 export interface ScopeView {
   readonly tenant: string;
   /** Why a template cannot serve this tenant (invalid or unknown key). */
   readonly failures: ReadonlyMap<string, unknown>;
+  /** What it uses, by template: released when it ends. */
+  readonly leases: Map<string, TenantLease>;
+  readonly ended: boolean;
 }
 
 /**
@@ -29,6 +33,8 @@ export interface ScopeView {
  */
 export class SchemaTenants {
   readonly #attached = new Set<string>();
+  /** Tenants some request or runForTenant is using now, with how many of them. */
+  readonly #users = new Map<string, number>();
   readonly #config: ResolvedDatabase;
   readonly #forks = new WeakMap<object, Map<string, EntityManager>>();
   readonly #logger = new Logger('MultiDbModule');
@@ -97,7 +103,8 @@ export class SchemaTenants {
   stats(): TenantStats {
     const open = this.#database && !this.#closed ? 1 : 0;
     const peakOpen = this.#database ? 1 : 0;
-    return { attached: this.#attached.size, open, inUse: 0, peakOpen, opened: open, closed: 0, evicted: 0, waiting: 0 };
+    const inUse = open ? this.#users.size : 0;
+    return { attached: this.#attached.size, open, inUse, peakOpen, opened: open, closed: 0, evicted: 0, waiting: 0 };
   }
 
   /** The one database of every tenant (its pool is shared), once created. */
@@ -105,11 +112,17 @@ export class SchemaTenants {
     return { databases: this.#database ? [this.#database] : [], retiredTimeouts: 0 };
   }
 
-  /** The template's one database, for a known tenant; nothing to release. */
+  /** The template's one database, for a known tenant: the tenant counts as in use until it is released. */
   lease(tenant: string): TenantLease {
     this.assertKnown(tenant);
-    const database = this.database();
+    return this.#lease(tenant, this.database());
+  }
+
+  #lease(tenant: string, database: Database): TenantLease {
+    const users = this.#users;
+    users.set(tenant, (users.get(tenant) ?? 0) + 1);
     const closed = () => this.#closed;
+    let released = false;
     return {
       template: this.template.key,
       tenant,
@@ -117,7 +130,13 @@ export class SchemaTenants {
       get closed() {
         return closed();
       },
-      release: () => undefined,
+      release: () => {
+        if (released) return;
+        released = true;
+        const left = (users.get(tenant) ?? 1) - 1;
+        if (left > 0) users.set(tenant, left);
+        else users.delete(tenant);
+      },
     };
   }
 
@@ -194,6 +213,8 @@ export class SchemaTenants {
     if (!em) {
       em = this.#database.orm.em.fork({ schema, disableContextResolution: true, clear: true });
       forks.set(schema, em);
+      // used through the ORM (an injected repository or EntityManager): in use until the scope ends
+      if (!scope.ended && !scope.leases.has(key)) scope.leases.set(key, this.#lease(scope.tenant, this.#database));
     }
     return em;
   }
@@ -219,28 +240,4 @@ export class SchemaTenants {
     this.template.assertTenant(tenant);
     if (this.#closed) throw new TenantClosedError(this.template.key, tenant);
   }
-}
-
-/**
- * The template's entities without a schema of their own become wildcard-schema entities
- * (`schema: '*'`): MikroORM then creates and migrates them in the schema it is given
- * (`update({ schema })`, `migrator.up({ schema })`) and keeps the migrations history table in that
- * schema, never in the database's own. Entities with an explicit schema are shared tables.
- */
-function wildcardSchema(options: ResolvedDatabase['options']): Partial<ResolvedDatabase['options']> {
-  const discovery = (options.discovery ?? {}) as Record<string, unknown>;
-  const own = discovery.onMetadata as ((meta: EntityMetadata, platform: unknown) => unknown) | undefined;
-  const migrations = (options.migrations ?? {}) as Record<string, unknown>;
-  return {
-    discovery: {
-      ...discovery,
-      onMetadata: (meta: EntityMetadata, platform: unknown) => {
-        meta.schema ??= '*';
-        return own?.(meta, platform);
-      },
-    },
-    // after each tenant's run MikroORM would introspect every schema of the database to write a
-    // snapshot: quadratic over 10,000 tenants, and tenants migrated at once would race on its file
-    migrations: { snapshotOnMigrate: false, ...migrations, includeWildcardSchema: true },
-  } as Partial<ResolvedDatabase['options']>;
 }

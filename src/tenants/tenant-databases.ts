@@ -11,20 +11,18 @@ import { messages } from '../errors/messages.js';
 import type { TenantDatabase, TenantResolver } from '../multi-db.options.js';
 import type { Database } from '../orm/start-databases.js';
 import { DatabaseClaims } from './tenant-claims.js';
-import { type TenantLease, type TenantPreparer, TenantRegistry, type TenantStats } from './tenant-registry.js';
+import { type TenantPreparer, TenantRegistry, type TenantStats } from './tenant-registry.js';
 import type { TenantTemplate } from './tenant-template.js';
-import { SchemaTenants } from './schema-tenants.js';
+import { type ScopeView, SchemaTenants } from './schema-tenants.js';
 
 /** A template's tenants: a database (and ORM) each, or a schema each in one database (`tenants.mode`). */
 export type TenantCatalog = TenantRegistry | SchemaTenants;
 
-/** The tenant selected for the code running now; its databases are leased on first use. */
-interface TenantScope {
-  readonly tenant: string;
-  /** The databases this scope uses, by template: leased on first use, released when it ends. */
-  readonly leases: Map<string, TenantLease>;
-  /** Why a template cannot serve this tenant (invalid or unknown key): thrown when it is used. */
-  readonly failures: ReadonlyMap<string, unknown>;
+/**
+ * The tenant selected for the code running now; its databases are leased on first use and
+ * released when it ends. A failure (invalid or unknown key) is thrown when its template is used.
+ */
+interface TenantScope extends ScopeView {
   ended: boolean;
 }
 

@@ -26,7 +26,7 @@ export interface TenantStats {
    * A tenant selected by a request that has not queried its database yet holds none.
    */
   open: number;
-  /** Open tenant databases some request or runForTenant is using. */
+  /** Open tenant databases some request or runForTenant is using (schema mode: tenants whose schema one is using). */
   inUse: number;
   /** The most places held at once (never above `maxOpen`). */
   peakOpen: number;

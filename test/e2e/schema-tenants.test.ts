@@ -15,6 +15,7 @@ import {
   UnknownTenantError,
 } from 'nestjs-multidb';
 import { type Booted, bootWith, rejection } from '../fixtures/boot.js';
+import { until } from '../fixtures/tenant-app.js';
 import { createDatabase, type Engine, runSql, serverUrl } from '../fixtures/databases.js';
 
 interface Plan {
@@ -194,6 +195,42 @@ for (const engine of ['postgres', 'mariadb'] as const) {
       expect(stats?.pool.total).toBeGreaterThan(0);
       expect(stats?.pool.total).toBeLessThanOrEqual(POOL_MAX);
       expect(stats?.pool.idle).toBe(stats?.pool.total);
+    });
+
+    it('counts the tenants some runForTenant or request is using now (inUse), each once, and none once they end', async () => {
+      // the ORM's own EntityManager, kept from another tenant's scope: it resolves the current tenant's fork by itself
+      const ormEm = await db.runForTenant('t00', async () => db.orm('tenant').em);
+      let finish = () => {};
+      const finished = new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+      const touched: Promise<void>[] = [];
+      const use = (tenant: string, touch?: () => Promise<unknown>) => {
+        let ready = () => {};
+        touched.push(new Promise<void>((resolve) => (ready = resolve)));
+        return db.runForTenant(tenant, async () => {
+          await touch?.();
+          ready();
+          await finished;
+        });
+      };
+      expect(db.tenantStats().inUse).toBe(0);
+      const running = [
+        use('t01', () => db.em('tenant').count(Item)),
+        use('t02', () => db.getRepository(Item).count()),
+        use('t02', () => db.em('tenant').count(Item)), // one tenant in two scopes counts once
+        use('t03', () => ormEm.count(Item)),
+        use('t04'), // selected, its schema never touched: not in use
+      ];
+      await Promise.all(touched);
+      expect(db.tenantStats()).toMatchObject({ inUse: 3, open: 1 });
+      expect(db.stats().tenant?.tenants).toMatchObject({ mode: 'schema', inUse: 3 });
+      finish();
+      await Promise.all(running);
+      expect(db.tenantStats().inUse).toBe(0);
+      // a request's tenant is released when its response closes
+      await request(booted.app.getHttpServer()).post('/items/t05').set('x-tenant', 't05').expect(201);
+      await until(() => db.tenantStats().inUse === 0, 'the request released its tenant');
     });
 
     it('runs raw SQL inside a tenant context in that tenant schema, whoever used the connection before', async () => {
