@@ -80,7 +80,7 @@ export class DbService extends TenantMembers implements OnModuleInit, OnApplicat
    * (attached, open, opened, evicted…). Read from the pools when called: nothing is counted per query.
    */
   stats(): Record<string, DatabaseStats> {
-    return allStats([...this.#byKey.values()], this.tenantDatabases);
+    return allStats([...this.#byKey.values()], this.tenantDatabases, this.#transactions.coordinatorPool());
   }
 
   /**

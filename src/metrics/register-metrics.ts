@@ -33,11 +33,15 @@ interface Definition {
   read: (stats: Record<string, DatabaseStats>) => Sample[];
 }
 
-/** Every pool of every key: the primary (`pool="primary"`) and replicas (`pool="replica1"`…). */
+/**
+ * Every pool of every key: the primary (`pool="primary"`), replicas (`pool="replica1"`…) and the
+ * two-phase coordinator log's own (`pool="coordinator"`).
+ */
 function pools(stats: Record<string, DatabaseStats>, read: (pool: PoolStats) => number): Sample[] {
-  return Object.values(stats).flatMap(({ key, pool, replicas = [] }) => [
+  return Object.values(stats).flatMap(({ key, pool, replicas = [], coordinator }) => [
     { labels: { key, pool: 'primary' }, value: read(pool) },
     ...replicas.map((replica, i) => ({ labels: { key, pool: `replica${i + 1}` }, value: read(replica) })),
+    ...(coordinator ? [{ labels: { key, pool: 'coordinator' }, value: read(coordinator) }] : []),
   ]);
 }
 

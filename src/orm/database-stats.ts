@@ -25,6 +25,11 @@ export interface DatabaseStats {
   pool: PoolStats;
   /** One per read replica, in configuration order (only when it has replicas); added up like `pool` for a template. */
   replicas?: PoolStats[];
+  /**
+   * The two-phase coordinator log's own pool, on the coordinator's key only, once a two-phase
+   * transaction (or recovery, or `inDoubtTransactions()`) has used it. Not part of `pool`.
+   */
+  coordinator?: PoolStats;
   /** Only for a tenant template. */
   tenants?: TenantTemplateStats;
 }
@@ -64,10 +69,16 @@ interface Templates {
   };
 }
 
-/** Every configured database's stats, then every tenant template's, by key. */
-export function allStats(databases: readonly Database[], tenants: Templates): Record<string, DatabaseStats> {
+/** Every configured database's stats (with the coordinator log's pool on its key), then every tenant template's, by key. */
+export function allStats(
+  databases: readonly Database[],
+  tenants: Templates,
+  coordinator?: { key: string; pool: PoolStats },
+): Record<string, DatabaseStats> {
   const stats: Record<string, DatabaseStats> = {};
   for (const database of databases) stats[database.config.key] = databaseStats(database);
+  const home = coordinator && stats[coordinator.key];
+  if (home) home.coordinator = coordinator.pool;
   for (const key of tenants.templates) {
     const registry = tenants.registry(key);
     const { shape, mode } = registry.template;

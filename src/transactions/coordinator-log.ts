@@ -5,6 +5,7 @@ import { DatabaseClosedError } from '../errors/multi-db.error.js';
 import { closeWithin } from '../orm/close-database.js';
 import { installFailover } from '../orm/host-failover.js';
 import { guardConnection } from '../orm/pool-guard.js';
+import { type PoolStats, poolShapeOf, readPool } from '../orm/pool-stats.js';
 import { logTag } from './global-id.js';
 import { HeldConnection } from './held-connection.js';
 
@@ -35,6 +36,7 @@ export class CoordinatorLog {
    */
   readonly #connection: Connection;
   readonly #shutdownTimeout: number;
+  readonly #shape: { max: number; min: number };
   #created: Promise<void> | undefined;
 
   readonly key: string;
@@ -50,9 +52,15 @@ export class CoordinatorLog {
     const ConnectionClass = orm.em.getConnection('write').constructor as new (config: MikroORM['config']) => Connection;
     this.#connection = new ConnectionClass(orm.config);
     this.#shutdownTimeout = config.shutdownTimeout;
+    this.#shape = poolShapeOf(config);
     // the log follows its database's failover like the database's own pool
     installFailover(this.#connection, config.driver, config.hostLists[0], config);
     guardConnection(this.#connection, config.key, config.acquireTimeout, orm.config.get('pool')?.max);
+  }
+
+  /** Its own pool now (the bounds of its database's pool, which it copies). */
+  poolStats(): PoolStats {
+    return readPool(this.#connection, this.#shape.max, this.#shape.min);
   }
 
   /** A session on the coordinator database (locks are per session). */

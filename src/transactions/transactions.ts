@@ -9,6 +9,7 @@ import {
   UnknownDatabaseError,
 } from '../errors/multi-db.error.js';
 import { messages } from '../errors/messages.js';
+import type { PoolStats } from '../orm/pool-stats.js';
 import type { Database } from '../orm/start-databases.js';
 import { CoordinatorLog } from './coordinator-log.js';
 import { type PreparedTransactions, preparedTransactions } from './in-doubt.js';
@@ -101,6 +102,11 @@ export class CrossDatabaseTransactions {
   async close(logger: Pick<Logger, 'warn'>): Promise<void> {
     this.#closed = true;
     await this.#log?.close(logger).catch(() => undefined);
+  }
+
+  /** The coordinator log's own pool, by its database key, once a two-phase transaction (or recovery) opened it. */
+  coordinatorPool(): { key: string; pool: PoolStats } | undefined {
+    return this.#log && { key: this.#log.key, pool: this.#log.poolStats() };
   }
 
   /** Resolves in-doubt two-phase transactions of every PostgreSQL and MySQL/MariaDB database. */

@@ -150,4 +150,31 @@ describe('metrics on PostgreSQL + MariaDB + SQLite: pools of 3 under load, a Pos
     }
     expect([await inDoubt('default'), await inDoubt('auth')]).toEqual([0, 0]);
   });
+
+  it("shows the two-phase coordinator log's own pool on the coordinator's key, apart from its primary pool", async () => {
+    const coordinator = () => booted.db.stats().default?.coordinator;
+    let stats: ReturnType<typeof booted.db.stats> = {};
+    let scraped: Awaited<ReturnType<typeof scrape>> = new Map();
+    await booted.db.transaction(
+      ['default', 'auth'],
+      async (ems) => {
+        await Promise.all([ems.default, ems.auth].map((em) => em.getConnection().execute('select 1')));
+        stats = booted.db.stats();
+        scraped = await scrape();
+      },
+      { twoPhase: true },
+    );
+    // a transaction holds its coordinator session from start to end, outside the database's own pool
+    expect(stats).toMatchObject({
+      default: { coordinator: { max: POOL_MAX, inUse: 1, waiting: 0 }, pool: { inUse: 1 } },
+      auth: { pool: { inUse: 1 } },
+    });
+    expect(stats.auth).not.toHaveProperty('coordinator');
+    expect(sampleOf(scraped, 'multidb_pool_in_use', { key: 'default', pool: 'coordinator' })).toBe(1);
+    expect(sampleOf(scraped, 'multidb_pool_max', { key: 'default', pool: 'coordinator' })).toBe(POOL_MAX);
+    expect(sampleOf(scraped, 'multidb_pool_in_use', { key: 'auth', pool: 'coordinator' })).toBeUndefined();
+    await until(() => coordinator()?.inUse === 0, 'the coordinator session given back');
+    expect(coordinator()?.idle).toBe(coordinator()?.total);
+    expect(coordinator()?.total).toBeGreaterThan(0);
+  });
 });
