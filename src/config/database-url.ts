@@ -64,6 +64,30 @@ export function parseDatabaseUrl(key: string, url: string, rootPath: string): Pa
     : parseServer(key, driver, `${scheme}://${rest}`, maskedUrl);
 }
 
+/** Connection options that, given next to a URL, win over what it says of where the database is. */
+const LOCATION_OPTIONS = ['host', 'port', 'user', 'dbName', 'schema'] as const;
+
+/**
+ * A URL next to explicit options, which win: its masked form naming the options that differ (logs and errors
+ * say where the database really is), and the SQLite file really opened (a relative `dbName`: from the cwd).
+ */
+export function withExplicitOptions(
+  parsed: ParsedDatabaseUrl,
+  explicit: Record<string, unknown>,
+): Pick<ParsedDatabaseUrl, 'maskedUrl' | 'sqliteFile'> {
+  const differ = LOCATION_OPTIONS.filter(
+    (name) => explicit[name] !== undefined && explicit[name] !== parsed.options[name],
+  );
+  if (differ.length === 0) return parsed;
+  const shown = differ.map((name) => `${name} ${String(explicit[name])}`).join(', ');
+  const dbName = explicit.dbName;
+  const plainFile =
+    typeof dbName === 'string' && dbName !== '' && dbName !== SQLITE_MEMORY && !dbName.startsWith('file:');
+  const sqliteFile =
+    parsed.driver !== 'sqlite' || dbName === undefined ? parsed.sqliteFile : plainFile ? resolve(dbName) : undefined;
+  return { maskedUrl: `${parsed.maskedUrl} (overridden: ${shown})`, sqliteFile };
+}
+
 function parseSqlite(key: string, rest: string, maskedUrl: string, rootPath: string): ParsedDatabaseUrl {
   const [pathPart = '', query = ''] = rest.split('?', 2);
   if (pathPart !== '' && !pathPart.startsWith('/')) {

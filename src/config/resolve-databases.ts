@@ -4,7 +4,7 @@ import { messages } from '../errors/messages.js';
 import type { DatabaseOptions, MikroOrmOptions, MultiDbModuleOptions } from '../multi-db.options.js';
 import { withModuleAwareGenerator } from '../migrations/module-aware-generator.js';
 import { TenantTemplate } from '../tenants/tenant-template.js';
-import { type DriverName, parseDatabaseUrl } from './database-url.js';
+import { type DriverName, parseDatabaseUrl, withExplicitOptions } from './database-url.js';
 import { entitiesOfOption, replicaOptions } from './database-extras.js';
 import { assertDatabasesApart } from './shared-databases.js';
 import { assertKnownOptions, type OptionsScope } from './known-options.js';
@@ -197,15 +197,16 @@ function resolveOne(
     ...secretsIn(merged.driverOptions),
     ...readers.passwords,
   ];
+  const shown = withExplicitOptions(parsed, explicit as Record<string, unknown>);
   return {
     key,
     entityKey,
     driver: parsed.driver,
-    maskedUrl: parsed.maskedUrl,
+    maskedUrl: shown.maskedUrl,
     maskedReplicas: readers.maskedUrls,
     hostLists: [hostList, ...readers.hostLists],
     secrets: [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length > 0))],
-    sqliteFile: parsed.sqliteFile,
+    sqliteFile: shown.sqliteFile,
     lazy,
     acquireTimeout,
     shutdownTimeout,

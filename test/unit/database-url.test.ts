@@ -1,5 +1,11 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MalformedUrlError, parseDatabaseUrl, UnsupportedSchemeError } from 'nestjs-multidb';
+import { resolveDatabases } from '../../src/config/resolve-databases.js';
+import { boot } from '../fixtures/boot.js';
 
 const root = '/srv/app';
 
@@ -114,5 +120,44 @@ describe('database URLs', () => {
       host: 'db',
       dbName: 'main',
     });
+  });
+});
+
+describe('explicit connection options next to a URL', () => {
+  it('win over the URL, and the URL shown (info, logs, errors) names them, password still masked', () => {
+    const [db] = resolveDatabases({
+      databases: {
+        default: { url: 'postgresql://app:s3cret@db1:5432/app', host: 'db2', dbName: 'other', user: 'bob' },
+      },
+    });
+    expect(db?.options).toMatchObject({ host: 'db2', dbName: 'other', user: 'bob', port: 5432 });
+    expect(db?.maskedUrl).toBe('postgresql://app:***@db1:5432/app (overridden: host db2, user bob, dbName other)');
+    // the same values as the URL's, or none: the URL as it is
+    const [same] = resolveDatabases({
+      databases: { default: { url: 'postgresql://app:s3cret@db1/app', dbName: 'app' } },
+    });
+    expect(same?.maskedUrl).toBe('postgresql://app:***@db1/app');
+  });
+
+  it('a SQLite dbName given next to its URL is the file opened: its folder is created, and it is the one shown', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'multidb-explicit-'));
+    const file = join(dir, 'not-yet', 'b.db');
+    try {
+      const { app, db } = await boot({
+        databases: { default: { url: 'sqlite:///data/a.db', dbName: file } },
+        entities: [],
+        rootPath: dir,
+      });
+      try {
+        expect(db.info().url).toBe(`sqlite:///data/a.db (overridden: dbName ${file})`);
+        await db.em().getConnection().execute('create table t (id integer primary key)');
+        expect(existsSync(file)).toBe(true);
+        expect(existsSync(join(dir, 'data', 'a.db'))).toBe(false);
+      } finally {
+        await app.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
