@@ -39,19 +39,20 @@ const benchDir = dirname(fileURLToPath(import.meta.url));
 const repoDir = dirname(benchDir);
 const resultsDir = join(benchDir, 'results');
 
+/** The scenarios, in run order; `postgres`: it needs the run's throwaway PostgreSQL server. */
 const SCENARIOS = [
-  { id: '1', file: 's1-repository.mjs' },
+  { id: '1', file: 's1-repository.mjs', postgres: true },
   { id: '2', file: 's2-many-databases.mjs' },
-  { id: '3', file: 's3-http.mjs' },
-  { id: '3b', file: 's3b-http-ten-databases.mjs' },
-  { id: '4', file: 's4-startup.mjs' },
+  { id: '3', file: 's3-http.mjs', postgres: true },
+  { id: '3b', file: 's3b-http-ten-databases.mjs', postgres: true },
+  { id: '4', file: 's4-startup.mjs', postgres: true },
   { id: '5', file: 's5-schema-migrations.mjs' },
   { id: '6', file: 's6-memory.mjs' },
   { id: '7', file: 's7-tenants.mjs' },
-  { id: '8', file: 's8-transactions.mjs' },
+  { id: '8', file: 's8-transactions.mjs', postgres: true },
   { id: '9', file: 's9-tenant-open.mjs' },
-  { id: '10', file: 's10-schema-tenants.mjs' },
-  { id: '11', file: 's11-host-list.mjs' },
+  { id: '10', file: 's10-schema-tenants.mjs', postgres: true },
+  { id: '11', file: 's11-host-list.mjs', postgres: true },
 ];
 
 const { values: args } = parseArgs({
@@ -99,7 +100,7 @@ const profDir = join(resultsDir, 'tmp', 'cpu-prof');
 const scenarios = [];
 let pg;
 try {
-  const needsPg = selected.some((s) => ['1', '3', '3b', '4', '7', '9', '11'].includes(s.id)) && !args['no-pg'];
+  const needsPg = selected.some((s) => s.postgres) && !args['no-pg'];
   let pgUnavailable = args['no-pg'] ? 'run with --no-pg' : undefined;
   if (needsPg) pg = await startPostgresOrSkip((reason) => (pgUnavailable = reason));
   if (pg) machine.postgres = await pg.query('show server_version');
