@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { SQLITE_MEMORY } from './database-url.js';
+import { basename, dirname, join } from 'node:path';
+import { sqliteFileOf } from './database-url.js';
 import type { ResolvedDatabase } from './resolve-databases.js';
 
 /** Engines whose databases are told apart the same way (MariaDB is a MySQL server here). */
@@ -53,8 +53,9 @@ export function databaseIdentity(config: Pick<ResolvedDatabase, 'driver' | 'opti
   const dbName = String(config.options.dbName ?? '');
   if (engine === 'sqlite') {
     // a file: URI (given as dbName by hand) is left to SQLite, like in-memory databases
-    if (dbName === '' || dbName === SQLITE_MEMORY || dbName.startsWith('file:')) return undefined;
-    const file = canonicalPath(resolve(dbName));
+    const opened = sqliteFileOf(dbName);
+    if (opened === undefined) return undefined;
+    const file = canonicalPath(opened);
     return finish(engine, undefined, file, undefined, `the SQLite file ${file}`);
   }
   const host = String(config.options.host ?? 'localhost').toLowerCase();

@@ -24,6 +24,12 @@ const SCHEMES: Readonly<Record<string, DriverName>> = {
 const SUPPORTED = ['postgresql://', 'postgres://', 'mysql://', 'mariadb://', 'sqlite://', '<scheme>+<anything>://'];
 export const SQLITE_MEMORY = ':memory:';
 
+/** The file a SQLite `dbName` opens (relative: from the cwd, as SQLite reads it); none for memory or a `file:` URI. */
+export const sqliteFileOf = (dbName: unknown): string | undefined =>
+  typeof dbName !== 'string' || dbName === '' || dbName === SQLITE_MEMORY || dbName.startsWith('file:')
+    ? undefined
+    : resolve(dbName);
+
 /** What a database URL says, as MikroORM connection options. */
 export interface ParsedDatabaseUrl {
   /** The MikroORM driver the scheme picks. */
@@ -67,10 +73,7 @@ export function parseDatabaseUrl(key: string, url: string, rootPath: string): Pa
 /** Connection options that, given next to a URL, win over what it says of where the database is. */
 const LOCATION_OPTIONS = ['host', 'port', 'user', 'dbName', 'schema'] as const;
 
-/**
- * A URL next to explicit options, which win: its masked form naming the options that differ (logs and errors
- * say where the database really is), and the SQLite file really opened (a relative `dbName`: from the cwd).
- */
+/** A URL next to explicit options, which win: its masked form naming those that differ, and the SQLite file opened. */
 export function withExplicitOptions(
   parsed: ParsedDatabaseUrl,
   explicit: Record<string, unknown>,
@@ -80,11 +83,8 @@ export function withExplicitOptions(
   );
   if (differ.length === 0) return parsed;
   const shown = differ.map((name) => `${name} ${String(explicit[name])}`).join(', ');
-  const dbName = explicit.dbName;
-  const plainFile =
-    typeof dbName === 'string' && dbName !== '' && dbName !== SQLITE_MEMORY && !dbName.startsWith('file:');
   const sqliteFile =
-    parsed.driver !== 'sqlite' || dbName === undefined ? parsed.sqliteFile : plainFile ? resolve(dbName) : undefined;
+    parsed.driver !== 'sqlite' || explicit.dbName === undefined ? parsed.sqliteFile : sqliteFileOf(explicit.dbName);
   return { maskedUrl: `${parsed.maskedUrl} (overridden: ${shown})`, sqliteFile };
 }
 

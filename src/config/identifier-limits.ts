@@ -1,5 +1,5 @@
-import { resolve, sep } from 'node:path';
-import { SQLITE_MEMORY } from './database-url.js';
+import { sep } from 'node:path';
+import { sqliteFileOf } from './database-url.js';
 import type { ResolvedDatabase } from './resolve-databases.js';
 
 /** A name a database's configuration hands to the server or the file system, and the longest it may be. */
@@ -40,8 +40,8 @@ const MYSQL_REFUSES = 'MySQL/MariaDB refuses such a database';
 export function identifiersOf(config: Pick<ResolvedDatabase, 'driver' | 'options'>): Identifier[] {
   const { options } = config;
   if (config.driver === 'sqlite') {
-    const dbName = String(options.dbName ?? '');
-    return dbName === '' || dbName === SQLITE_MEMORY || dbName.startsWith('file:') ? [] : sqliteNames(resolve(dbName));
+    const file = sqliteFileOf(String(options.dbName ?? ''));
+    return file === undefined ? [] : sqliteNames(file);
   }
   const names: Array<[string, unknown]> = [['database name', options.dbName]];
   if (typeof options.schema === 'string') names.push(['schema', options.schema]);
